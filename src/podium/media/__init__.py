@@ -1,0 +1,1 @@
+"""Media: ffmpeg invocation, probing, loudness and conformance measurement, decoding checks."""

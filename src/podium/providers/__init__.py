@@ -1,0 +1,1 @@
+"""Providers: the provider protocol (``base``) and one module per provider."""
