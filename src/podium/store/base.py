@@ -1,0 +1,149 @@
+"""Narrow store interfaces. Each has an in-memory and a SQLite (SQLAlchemy) implementation.
+
+- :class:`ArtifactStore`: content-addressed files with metadata and lineage.
+- :class:`Journal`: runs, their steps and attempts; every state change is written before it is
+  acted on. Attempts are the ledger of calls (cost, latency, outcome, cache hit).
+- :class:`CacheIndex`: cache key -> output artifact hashes.
+- :class:`StateStore`: circuit-breaker state and budget reservations.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from podium.store.records import (
+    ArtifactRecord,
+    AttemptRecord,
+    BreakerState,
+    ObservedStats,
+    RunRecord,
+    StepRecord,
+)
+
+
+class ArtifactStore(abc.ABC):
+    """Content-addressed artifacts: stored once by sha256."""
+
+    @abc.abstractmethod
+    def put(
+        self,
+        path: Path,
+        type: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        lineage: dict[str, Any] | None = None,
+    ) -> ArtifactRecord:
+        """Store the file's bytes (once) and its record; return the record."""
+
+    @abc.abstractmethod
+    def get(self, sha256: str) -> ArtifactRecord:
+        """The record of an artifact (a prefix of 8+ hex digits is enough). KeyError if none."""
+
+    @abc.abstractmethod
+    def path(self, sha256: str) -> Path:
+        """A local file holding the artifact's bytes (materialised from remote storage)."""
+
+    @abc.abstractmethod
+    def exists(self, sha256: str) -> bool:
+        """Whether the bytes are present and match their hash."""
+
+    @abc.abstractmethod
+    def all(self) -> Sequence[ArtifactRecord]:
+        """Every artifact record."""
+
+    @abc.abstractmethod
+    def delete(self, sha256: str) -> int:
+        """Remove an artifact's bytes and record; return bytes freed."""
+
+
+class Journal(abc.ABC):
+    """Runs, steps and attempts, written before they are acted on."""
+
+    @abc.abstractmethod
+    def create_run(self, run: RunRecord) -> None:
+        """Record a new run."""
+
+    @abc.abstractmethod
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        """Change fields of a run (status, cost_usd, wall_s, error, out_dir, plan)."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunRecord:
+        """A run (a unique prefix of its id is enough). KeyError if none."""
+
+    @abc.abstractmethod
+    def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
+        """Runs, newest first."""
+
+    @abc.abstractmethod
+    def put_step(self, step: StepRecord) -> None:
+        """Insert or replace a step record (keyed by run_id and key)."""
+
+    @abc.abstractmethod
+    def steps(self, run_id: str) -> list[StepRecord]:
+        """The run's step records, in the order they were first written."""
+
+    @abc.abstractmethod
+    def put_attempt(self, attempt: AttemptRecord) -> None:
+        """Insert or replace an attempt record (keyed by attempt_id)."""
+
+    @abc.abstractmethod
+    def attempts(
+        self, run_id: str | None = None, step_key: str | None = None
+    ) -> list[AttemptRecord]:
+        """Attempts of a run (or all), oldest first."""
+
+    @abc.abstractmethod
+    def attempt_by_key(self, idempotency_key: str) -> AttemptRecord | None:
+        """The attempt with this idempotency key, if any."""
+
+    @abc.abstractmethod
+    def observed(self, model: str, window: int = 200) -> ObservedStats:
+        """Latency and error figures of the last ``window`` finished, non-cached attempts."""
+
+    @abc.abstractmethod
+    def spent(self, since: float, pipeline: str | None = None) -> float:
+        """USD spent (settled attempts plus open reservations) since a unix time."""
+
+
+class CacheIndex(abc.ABC):
+    """Cache key -> the artifact hashes an attempt produced."""
+
+    @abc.abstractmethod
+    def get(self, key: str) -> tuple[str, ...] | None:
+        """The outputs stored under ``key``."""
+
+    @abc.abstractmethod
+    def put(self, key: str, outputs: Sequence[str], model: str) -> None:
+        """Remember the outputs of ``key``."""
+
+    @abc.abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Entries, hits, bytes."""
+
+    @abc.abstractmethod
+    def entries(self) -> list[tuple[str, tuple[str, ...], float]]:
+        """(key, outputs, last_used) of every entry."""
+
+    @abc.abstractmethod
+    def remove(self, key: str) -> None:
+        """Forget a key."""
+
+
+class StateStore(abc.ABC):
+    """Circuit breakers and atomic budget reservations."""
+
+    @abc.abstractmethod
+    def breaker(self, key: str) -> BreakerState:
+        """The breaker's state (closed if never seen)."""
+
+    @abc.abstractmethod
+    def put_breaker(self, state: BreakerState) -> None:
+        """Persist a breaker's state."""
+
+    @abc.abstractmethod
+    def breakers(self) -> list[BreakerState]:
+        """Every known breaker."""
