@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     replicate_api_token: SecretStr | None = None
     openai_api_key: SecretStr | None = None
     elevenlabs_api_key: SecretStr | None = None
+    # Base URLs of remote providers; tests point them at the loopback servers.
+    fal_url: str = "https://queue.fal.run"
+    replicate_url: str = "https://api.replicate.com"
+    openai_url: str = "https://api.openai.com/v1"
+    elevenlabs_url: str = "https://api.elevenlabs.io"
+    comfyui_url: str = "http://127.0.0.1:8188"
 
     @classmethod
     def settings_customise_sources(
