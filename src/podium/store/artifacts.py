@@ -1,0 +1,335 @@
+"""Content-addressed artifact storage: bytes once by sha256, records in an index.
+
+The bytes live under a root as ``ab/cdef....ext`` — a local directory, or any fsspec URL
+(``s3://bucket/podium``, ``memory://x``) materialised into a local cache directory when a
+caller needs a path. Records (type, metadata, lineage) live in an :class:`ArtifactIndex`: a dict
+in memory, or the ``artifacts`` table of the SQL store.
+
+A write streams the source into a temporary file while hashing it, fsyncs it and renames it
+into place, so a crash never leaves a half-written artifact under its final name.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from podium.store.base import ArtifactStore
+from podium.store.records import ArtifactRecord
+
+CHUNK = 1 << 20
+MIN_PREFIX = 8
+DEFAULT_EXT = {
+    "image": "png",
+    "video": "mp4",
+    "audio": "wav",
+    "subtitles": "srt",
+    "midi": "mid",
+    "mesh": "glb",
+    "text": "txt",
+    "json": "json",
+}
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def blob_name(sha256: str, ext: str) -> str:
+    """The relative name of an artifact's bytes: ``ab/cdef....ext``."""
+    return f"{sha256[:2]}/{sha256[2:]}.{ext}" if ext else f"{sha256[:2]}/{sha256[2:]}"
+
+
+def _fsync_dir(path: Path) -> None:
+    # the rename is only durable once the directory entry is on disk
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy_hashing(src: Path, dst_dir: Path) -> tuple[Path, str, int]:
+    """Copy ``src`` into a fsynced temporary file in ``dst_dir``; return (tmp, sha256, size)."""
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, name = tempfile.mkstemp(dir=dst_dir, prefix=".tmp-")
+    try:
+        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+            while chunk := fin.read(CHUNK):
+                digest.update(chunk)
+                fout.write(chunk)
+                size += len(chunk)
+            fout.flush()
+            os.fsync(fout.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name), digest.hexdigest(), size
+
+
+class ArtifactIndex(abc.ABC):
+    """Where artifact records live (the bytes live in an :class:`ArtifactStore`'s root)."""
+
+    @abc.abstractmethod
+    def save(self, record: ArtifactRecord) -> None:
+        """Insert or replace a record."""
+
+    @abc.abstractmethod
+    def find(self, prefix: str) -> list[ArtifactRecord]:
+        """Records whose sha256 starts with ``prefix`` (at most a few)."""
+
+    @abc.abstractmethod
+    def all(self) -> list[ArtifactRecord]:
+        """Every record, oldest first."""
+
+    @abc.abstractmethod
+    def drop(self, sha256: str) -> None:
+        """Forget a record."""
+
+
+class MemoryArtifactIndex(ArtifactIndex):
+    """Artifact records in a dict (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, ArtifactRecord] = {}
+        self._lock = threading.Lock()
+
+    def save(self, record: ArtifactRecord) -> None:
+        """Insert or replace a record."""
+        with self._lock:
+            self._records[record.sha256] = record
+
+    def find(self, prefix: str) -> list[ArtifactRecord]:
+        """Records whose sha256 starts with ``prefix``."""
+        with self._lock:
+            exact = self._records.get(prefix)
+            if exact is not None:
+                return [exact]
+            return [r for sha, r in self._records.items() if sha.startswith(prefix)]
+
+    def all(self) -> list[ArtifactRecord]:
+        """Every record, oldest first."""
+        with self._lock:
+            return sorted(self._records.values(), key=lambda r: r.created_at)
+
+    def drop(self, sha256: str) -> None:
+        """Forget a record."""
+        with self._lock:
+            self._records.pop(sha256, None)
+
+
+class FileArtifactStore(ArtifactStore):
+    """Artifacts on disk (or any fsspec URL), content-addressed, records in an index.
+
+    Args:
+        root: a local directory or an fsspec URL (``s3://bucket/prefix``).
+        index: where records live; a fresh in-memory index if omitted.
+        cache_dir: where remote bytes are materialised for :meth:`path`
+            (default ``<tmp>/podium-artifact-cache``).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        index: ArtifactIndex | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.root = str(root)
+        self.index = index or MemoryArtifactIndex()
+        self._fs: Any = None
+        self._remote_root = ""
+        if "://" in self.root and not self.root.startswith("file://"):
+            import fsspec  # only when artifacts really live elsewhere
+
+            self._fs, self._remote_root = fsspec.core.url_to_fs(self.root)
+            self._local = cache_dir or Path(tempfile.gettempdir()) / "podium-artifact-cache"
+        else:
+            self._local = Path(self.root.removeprefix("file://"))
+        self._local.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def remote(self) -> bool:
+        """Whether the bytes live behind an fsspec URL rather than on this disk."""
+        return self._fs is not None
+
+    def put(
+        self,
+        path: Path,
+        type: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        lineage: dict[str, Any] | None = None,
+    ) -> ArtifactRecord:
+        """Store the file's bytes (once) and its record; return the record.
+
+        Args:
+            path: the file to store; it is copied, never moved.
+            type: the artifact type (``image``, ``audio`` ...).
+            metadata: media metadata; merged into an existing record's.
+            lineage: what made it; kept from the first record that had one.
+        """
+        path = Path(path)
+        ext = path.suffix.lstrip(".").lower() or DEFAULT_EXT.get(type, "")
+        tmp, sha, size = _copy_hashing(path, self._local / ".tmp")
+        final = self._local / blob_name(sha, ext)
+        try:
+            if final.exists() and final.stat().st_size == size:
+                tmp.unlink()
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, final)
+                _fsync_dir(final.parent)
+            if self._fs is not None:
+                self._upload(final, blob_name(sha, ext))
+        finally:
+            tmp.unlink(missing_ok=True)
+        return self._record(sha, type, ext, size, metadata or {}, lineage or {})
+
+    def _upload(self, local: Path, name: str) -> None:
+        target = f"{self._remote_root}/{name}"
+        if self._fs.exists(target):
+            return
+        partial = f"{self._remote_root}/.tmp/{uuid.uuid4().hex}"
+        self._fs.put_file(str(local), partial)
+        self._fs.mv(partial, target)
+
+    def _record(
+        self,
+        sha: str,
+        type: str,
+        ext: str,
+        size: int,
+        metadata: dict[str, Any],
+        lineage: dict[str, Any],
+    ) -> ArtifactRecord:
+        found = self.index.find(sha)
+        if found:
+            old = found[0]
+            merged = {**old.metadata, **metadata}
+            if merged == old.metadata and (old.lineage or not lineage):
+                return old
+            record = ArtifactRecord(
+                sha256=sha,
+                type=old.type,
+                ext=old.ext,
+                size=old.size,
+                metadata=merged,
+                lineage=old.lineage or lineage,
+                created_at=old.created_at,
+            )
+        else:
+            record = ArtifactRecord(sha, type, ext, size, metadata, lineage, time.time())
+        self.index.save(record)
+        return record
+
+    def get(self, sha256: str) -> ArtifactRecord:
+        """The record of an artifact (a prefix of 8+ hex digits is enough). KeyError if none."""
+        prefix = sha256.strip().lower()
+        if len(prefix) < MIN_PREFIX:
+            raise KeyError(f"artifact id '{sha256}' is too short (give at least 8 hex digits)")
+        found = self.index.find(prefix)
+        if not found:
+            raise KeyError(f"no artifact '{sha256}'")
+        if len(found) > 1:
+            raise KeyError(f"artifact id '{sha256}' is ambiguous ({len(found)} match)")
+        return found[0]
+
+    def path(self, sha256: str) -> Path:
+        """A local file holding the artifact's bytes (materialised from remote storage)."""
+        record = self.get(sha256)
+        local = self._local / blob_name(record.sha256, record.ext)
+        if self._fs is not None and not local.exists():
+            self._download(record, local)
+        return local
+
+    def _download(self, record: ArtifactRecord, local: Path) -> None:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=local.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            self._fs.get_file(f"{self._remote_root}/{blob_name(record.sha256, record.ext)}", name)
+            if sha256_file(Path(name)) != record.sha256:
+                raise OSError(f"artifact {record.sha256[:12]} is corrupt in {self.root}")
+            os.replace(name, local)
+        finally:
+            Path(name).unlink(missing_ok=True)
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the bytes are present and match their hash."""
+        try:
+            record = self.get(sha256)
+        except KeyError:
+            return False
+        local = self._local / blob_name(record.sha256, record.ext)
+        if self._fs is not None:
+            name = f"{self._remote_root}/{blob_name(record.sha256, record.ext)}"
+            if not self._fs.exists(name):
+                return False
+            if not local.exists():
+                try:
+                    self._download(record, local)
+                except OSError:
+                    return False
+        return local.exists() and sha256_file(local) == record.sha256
+
+    def all(self) -> Sequence[ArtifactRecord]:
+        """Every artifact record, oldest first."""
+        return self.index.all()
+
+    def delete(self, sha256: str) -> int:
+        """Remove an artifact's bytes and record; return bytes freed."""
+        try:
+            record = self.get(sha256)
+        except KeyError:
+            return 0
+        name = blob_name(record.sha256, record.ext)
+        local = self._local / name
+        freed = 0
+        if local.exists():
+            freed = local.stat().st_size
+            local.unlink()
+        if self._fs is not None and self._fs.exists(f"{self._remote_root}/{name}"):
+            self._fs.rm(f"{self._remote_root}/{name}")
+            freed = record.size
+        self.index.drop(record.sha256)
+        return freed
+
+
+class InMemoryArtifactStore(FileArtifactStore):
+    """Artifacts in a private temporary directory, records in memory; for tests and benches.
+
+    The directory is removed by :meth:`close`, or when the store is garbage-collected.
+
+    Args:
+        root: a directory to use instead of a fresh temporary one (then never removed).
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self._cleanup: weakref.finalize[Any, Any] | None = None
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="podium-artifacts-"))
+            self._cleanup = weakref.finalize(self, shutil.rmtree, root, ignore_errors=True)
+        super().__init__(root)
+
+    def close(self) -> None:
+        """Remove the temporary directory (if this store made it)."""
+        if self._cleanup is not None:
+            self._cleanup()

@@ -1,0 +1,151 @@
+"""Cache figures and garbage collection, over the store interfaces (any implementation).
+
+``podium cache stats`` reads :func:`summarise` through :meth:`CacheIndex.stats`;
+``podium cache gc`` calls :func:`collect_garbage`, which keeps every artifact a recent or
+unfinished run still refers to (and everything those were made from) and drops the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from podium.store.base import ArtifactStore, CacheIndex, Journal
+from podium.store.records import ArtifactRecord
+
+#: Runs in these states may still need their artifacts whatever their age.
+UNFINISHED = frozenset({"pending", "running", "interrupted"})
+ALL_RUNS = 1_000_000
+
+
+def summarise(
+    rows: Iterable[tuple[tuple[str, ...], int]], artifacts: ArtifactStore | None
+) -> dict[str, Any]:
+    """Cache figures from ``(outputs, hits)`` per entry.
+
+    Args:
+        rows: each entry's output hashes and how many times it was hit.
+        artifacts: where to read output sizes; without it bytes are reported as ``None``.
+    """
+    rows = list(rows)
+    sizes: dict[str, int] = {}
+    if artifacts is not None:
+        sizes = {r.sha256: r.size for r in artifacts.all()}
+    entry_bytes = [sum(sizes.get(sha, 0) for sha in outputs) for outputs, _ in rows]
+    referenced = {sha for outputs, _ in rows for sha in outputs}
+    return {
+        "entries": len(rows),
+        "hits": sum(hits for _, hits in rows),
+        "artifacts": len(referenced),
+        "bytes": sum(sizes.get(sha, 0) for sha in referenced) if artifacts else None,
+        "bytes_saved": (
+            sum(b * hits for b, (_, hits) in zip(entry_bytes, rows, strict=True))
+            if artifacts
+            else None
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class GcResult:
+    """What a garbage collection removed (or would remove, on a dry run)."""
+
+    artifacts_removed: int
+    entries_removed: int
+    bytes_freed: int
+    bytes_left: int
+    dry_run: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "artifacts_removed": self.artifacts_removed,
+            "entries_removed": self.entries_removed,
+            "bytes_freed": self.bytes_freed,
+            "bytes_left": self.bytes_left,
+            "dry_run": self.dry_run,
+        }
+
+
+def _with_ancestors(roots: set[str], records: dict[str, ArtifactRecord]) -> set[str]:
+    """``roots`` plus every artifact they were made from (lineage inputs), transitively."""
+    keep = set(roots)
+    todo = list(roots)
+    while todo:
+        record = records.get(todo.pop())
+        for parent in (record.lineage.get("inputs") or []) if record else []:
+            if isinstance(parent, str) and parent not in keep:
+                keep.add(parent)
+                todo.append(parent)
+    return keep
+
+
+def referenced_by_runs(journal: Journal, since: float) -> set[str]:
+    """Artifacts that runs created since ``since`` (or still unfinished) produced."""
+    used: set[str] = set()
+    for run in journal.list_runs(limit=ALL_RUNS):
+        if run.created_at < since and run.status not in UNFINISHED:
+            continue
+        for step in journal.steps(run.run_id):
+            used.update(step.outputs)
+        for attempt in journal.attempts(run.run_id):
+            used.update(attempt.outputs)
+    return used
+
+
+def collect_garbage(
+    journal: Journal,
+    artifacts: ArtifactStore,
+    cache: CacheIndex,
+    *,
+    older_than_days: float | None = None,
+    max_bytes: int | None = None,
+    dry_run: bool = False,
+    now: float | None = None,
+) -> GcResult:
+    """Drop artifacts and cache entries no recent run needs.
+
+    Args:
+        journal: the runs whose artifacts are protected.
+        artifacts: the content-addressed store to shrink.
+        cache: the cache index; entries pointing at a dropped artifact go too.
+        older_than_days: drop what no run newer than this many days refers to.
+        max_bytes: then, drop the least recently used artifacts until the store fits; artifacts
+            of unfinished runs are never dropped.
+        dry_run: report what would go, change nothing.
+        now: the clock (for tests).
+    """
+    now = time.time() if now is None else now
+    records = {r.sha256: r for r in artifacts.all()}
+    doomed: set[str] = set()
+    if older_than_days is not None:
+        protected = _with_ancestors(
+            referenced_by_runs(journal, now - older_than_days * 86400), records
+        )
+        doomed = set(records) - protected
+    if max_bytes is not None:
+        pinned = _with_ancestors(referenced_by_runs(journal, float("inf")), records)
+        last_used = {sha: r.created_at for sha, r in records.items()}
+        for _, outputs, used in cache.entries():
+            for sha in outputs:
+                last_used[sha] = max(last_used.get(sha, 0.0), used)
+        size = sum(r.size for sha, r in records.items() if sha not in doomed)
+        for sha in sorted(set(records) - doomed - pinned, key=lambda s: last_used[s]):
+            if size <= max_bytes:
+                break
+            doomed.add(sha)
+            size -= records[sha].size
+    stale = [
+        key
+        for key, outputs, _ in cache.entries()
+        if doomed.intersection(outputs) or not set(outputs) <= records.keys()
+    ]
+    freed = sum(records[sha].size for sha in doomed)
+    if not dry_run:
+        for key in stale:
+            cache.remove(key)
+        freed = sum(artifacts.delete(sha) for sha in doomed)
+    left = sum(r.size for r in records.values()) - sum(records[sha].size for sha in doomed)
+    return GcResult(len(doomed), len(stale), freed, left, dry_run)
