@@ -1,0 +1,1 @@
+"""Building blocks of the final cut: output profiles, end cards and captions, the soundtrack."""
