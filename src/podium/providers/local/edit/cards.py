@@ -131,13 +131,13 @@ def draw_end_card(card: EndCard, size: tuple[int, int], out: Path, *, overlay: b
         text_w = max(draw.textlength(ln, font=cta_font) for ln in cta_lines)
         line_h = int(getattr(cta_font, "size", 16) * 1.2)
         y += int(short * 0.03)
-        box: tuple[float, float, float, float] = (
+        pill: tuple[float, float, float, float] = (
             w / 2 - text_w / 2 - 2 * pad,
             y - pad,
             w / 2 + text_w / 2 + 2 * pad,
             y + line_h * len(cta_lines) + pad,
         )
-        draw.rounded_rectangle(box, radius=pad * 2, fill=fg)
+        draw.rounded_rectangle(pill, radius=pad * 2, fill=fg)
         _text_block(draw, cta_lines, cta_font, w // 2, y, (*rgb, 255))
     img.save(out)
     return out
