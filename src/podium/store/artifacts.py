@@ -66,7 +66,6 @@ def _fsync_dir(path: Path) -> None:
 
 def _copy_hashing(src: Path, dst_dir: Path) -> tuple[Path, str, int]:
     """Copy ``src`` into a fsynced temporary file in ``dst_dir``; return (tmp, sha256, size)."""
-    dst_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
     fd, name = tempfile.mkstemp(dir=dst_dir, prefix=".tmp-")
@@ -164,6 +163,14 @@ class FileArtifactStore(ArtifactStore):
         else:
             self._local = Path(self.root.removeprefix("file://"))
         self._local.mkdir(parents=True, exist_ok=True)
+        # directories known to exist: a mkdir per write is measurable in the per-step overhead
+        self._dirs: set[Path] = set()
+
+    def _dir(self, path: Path) -> Path:
+        if path not in self._dirs:
+            path.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path)
+        return path
 
     @property
     def remote(self) -> bool:
@@ -188,13 +195,13 @@ class FileArtifactStore(ArtifactStore):
         """
         path = Path(path)
         ext = path.suffix.lstrip(".").lower() or DEFAULT_EXT.get(type, "")
-        tmp, sha, size = _copy_hashing(path, self._local / ".tmp")
+        tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"))
         final = self._local / blob_name(sha, ext)
         try:
             if final.exists() and final.stat().st_size == size:
                 tmp.unlink()
             else:
-                final.parent.mkdir(parents=True, exist_ok=True)
+                self._dir(final.parent)
                 os.replace(tmp, final)
                 _fsync_dir(final.parent)
             if self._fs is not None:

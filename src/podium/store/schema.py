@@ -1,0 +1,259 @@
+"""The SQL schema of the store and the one connection a process writes through.
+
+Written in SQLAlchemy Core with portable types, so the same tables live in SQLite (the default,
+in WAL mode) or PostgreSQL (by URL). Upserts use each dialect's ``ON CONFLICT``.
+
+Durability: every write commits before it returns. SQLite runs with ``journal_mode=WAL`` and
+``synchronous=NORMAL``: a committed transaction survives the process being killed at any moment
+(what crash-resume needs); only an operating-system crash or power loss may lose the last few.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Insert
+
+BUSY_TIMEOUT_MS = 10_000
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("pipeline", String(200), nullable=False),
+    Column("spec_path", Text),
+    Column("spec_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("out_dir", Text),
+    Column("policy", String(200)),
+    Column("budget_usd", Float),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("wall_s", Float),
+    Column("inputs", JSON),
+    Column("plan", JSON),
+    Column("error", Text),
+    Index("ix_runs_pipeline_created", "pipeline", "created_at"),
+    Index("ix_runs_created", "created_at"),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    # the surrogate id keeps "the order they were first written" through upserts
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("step_id", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("model", String(300)),
+    Column("cache_key", String(64)),
+    Column("outputs", JSON),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("error_code", String(40)),
+    Column("error", Text),
+    Column("decision", JSON),
+    UniqueConstraint("run_id", "key", name="uq_steps_run_key"),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("attempt_id", String(64), nullable=False, unique=True),
+    Column("run_id", String(64), nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("model", String(300), nullable=False),
+    Column("provider", String(100), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("request_id", String(300)),
+    Column("state", JSON),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("reserved_usd", Float, nullable=False, default=0.0),
+    Column("latency_s", Float),
+    Column("error_code", String(40)),
+    Column("error", Text),
+    Column("cache_hit", Boolean, nullable=False, default=False),
+    Column("hedge", Boolean, nullable=False, default=False),
+    Column("outputs", JSON),
+    Column("meta", JSON),
+    Index("ix_attempts_run_step", "run_id", "step_key"),
+    Index("ix_attempts_idem", "idempotency_key"),
+    Index("ix_attempts_model_finished", "model", "finished_at"),
+    Index("ix_attempts_provider_finished", "provider", "finished_at"),
+    Index("ix_attempts_started", "started_at"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("type", String(20), nullable=False),
+    Column("ext", String(16), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("meta", JSON),
+    Column("lineage", JSON),
+    Column("created_at", Float, nullable=False),
+)
+
+cache = Table(
+    "cache",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("outputs", JSON, nullable=False),
+    Column("model", String(300), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used", Float, nullable=False),
+    Column("hits", Integer, nullable=False, default=0),
+)
+
+breakers = Table(
+    "breakers",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("opened_until", Float),
+    Column("recent", JSON),
+)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.close()
+
+
+class Database:
+    """One engine and one long-lived connection, shared by the SQL store's parts.
+
+    Every statement runs under a lock on the one connection (threads may share the store);
+    every write commits before returning.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path.db``, ``postgresql+psycopg://...``).
+    """
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {
+                "check_same_thread": False,
+                "timeout": BUSY_TIMEOUT_MS / 1000,
+            }
+            if not database or database == ":memory:":
+                kwargs["poolclass"] = StaticPool
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.lock = threading.RLock()
+        metadata.create_all(self.engine)
+        self.conn: Connection = self.engine.connect()
+        self._upserts: dict[str, Insert] = {}
+
+    def upsert(self, table: Table, keys: Sequence[str], keep: Sequence[str] = ()) -> Insert:
+        """An ``INSERT ... ON CONFLICT (keys) DO UPDATE`` for ``table``, built once.
+
+        Args:
+            table: the table.
+            keys: the conflict target (primary key or a unique constraint's columns).
+            keep: columns an update leaves as they were (besides the surrogate ``id``).
+        """
+        name = f"{table.name}:{','.join(keys)}:{','.join(keep)}"
+        stmt = self._upserts.get(name)
+        if stmt is None:
+            base: Any
+            if self.dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                base = pg_insert(table)
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                base = sqlite_insert(table)
+            skip = {*keys, *keep, "id"}
+            stmt = base.on_conflict_do_update(  # both dialects spell it the same way
+                index_elements=list(keys),
+                set_={c.name: base.excluded[c.name] for c in table.columns if c.name not in skip},
+            )
+            self._upserts[name] = stmt
+        return stmt
+
+    def write(self, stmt: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
+        """Run one write and commit it before returning; return the rows it touched."""
+        with self.lock:
+            try:
+                result = self.conn.execute(stmt, params)
+                self.conn.commit()
+            except BaseException:
+                self.conn.rollback()
+                raise
+            return int(result.rowcount or 0)
+
+    def read(self, stmt: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Run one query and return its rows (ending the read transaction)."""
+        with self.lock:
+            try:
+                return list(self.conn.execute(stmt, params or {}).all())
+            finally:
+                # end the implicit transaction so this connection never pins an old snapshot
+                self.conn.rollback()
+
+    def journal_mode(self) -> str | None:
+        """SQLite's journal mode (``wal``), or None for other databases."""
+        if self.dialect != "sqlite":
+            return None
+        from sqlalchemy import text
+
+        rows = self.read(text("PRAGMA journal_mode"))
+        return str(rows[0][0]).lower() if rows else None
+
+    def close(self) -> None:
+        """Close the connection and dispose of the engine."""
+        with self.lock:
+            self.conn.close()
+            self.engine.dispose()
+
+
+def plain_insert(table: Table) -> Insert:
+    """A plain ``INSERT`` (fails on a duplicate key)."""
+    return insert(table)
