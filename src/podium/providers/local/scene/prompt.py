@@ -1,0 +1,200 @@
+"""From a structured prompt to a :class:`Scene`: the prompt is a specification.
+
+Every visual prompt field steers the scene: ``subject`` picks the product (and its colour and
+brand), ``material``, ``lighting``, ``background``, ``composition``, ``perspective``, ``style`` and
+``mood`` pick from the studio's vocabulary (:mod:`.looks`), ``text`` is the label's brand text and
+``negative`` turns shadows, reflections or the label off. The seed varies what the prompt leaves
+open — the colourway, the rig's turn, the product's yaw — and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from podium.providers.local.scene import looks
+from podium.providers.local.scene.camera import frame, radius
+from podium.providers.local.scene.model import (
+    RGB,
+    Background,
+    Label,
+    Mood,
+    Product,
+    Scene,
+)
+from podium.providers.local.scene.products import SPECS
+
+BRANDS = ("AURA", "NOVA", "LUMEN", "ORBIT", "SOLA", "KITE", "VELA", "MOSS")
+
+
+def _text(fields: Mapping[str, Any], name: str) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value).lower()
+    return str(value).lower()
+
+
+def _pick(text: str, words: Mapping[str, str], default: str) -> str:
+    """The value of the first word of ``words`` found in ``text`` (longest words first)."""
+    for word in sorted(words, key=len, reverse=True):
+        if re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", text):
+            return words[word]
+    return default
+
+
+def _colour(text: str) -> RGB | None:
+    for word in sorted(looks.COLORS, key=len, reverse=True):
+        if re.search(r"\b" + word + r"\b", text):
+            return looks.COLORS[word]
+    return None
+
+
+def aspect_of(params: Mapping[str, Any]) -> float:
+    """Width / height from ``width``/``height`` or ``aspect_ratio`` params (16:9 default)."""
+    w, h = params.get("width"), params.get("height")
+    if w and h:
+        return float(w) / float(h)
+    ratio = str(params.get("aspect_ratio") or "16:9")
+    a, _, b = ratio.partition(":")
+    try:
+        return float(a) / float(b or 1)
+    except (ValueError, ZeroDivisionError):
+        return 16 / 9
+
+
+def product_kind(subject: str, rng: random.Random) -> str:
+    """The library product a subject names (a seeded pick when it names none)."""
+    # generic bottle last: "a perfume bottle" is a perfume
+    for kind, spec in sorted(SPECS.items(), key=lambda kv: kv[0] == "bottle"):
+        for word in (kind, *spec.words):
+            if re.search(r"\b" + word + r"s?\b", subject):
+                return kind
+    return rng.choice(list(SPECS))
+
+
+def scene_from_prompt(
+    prompt_fields: Mapping[str, Any], params: Mapping[str, Any], seed: int | None
+) -> Scene:
+    """The scene a structured prompt describes.
+
+    Args:
+        prompt_fields: visual prompt fields (``subject``, ``style``, ``lighting`` ...); a plain
+            string counts as the subject.
+        params: common params (``aspect_ratio``, ``width``, ``height``) and ``label_image``
+            (a path to the label or logo image).
+        seed: the seed; the same prompt and seed give the same scene.
+    """
+    rng = random.Random(seed or 0)
+    subject = _text(prompt_fields, "subject")
+    raw_subject = str(prompt_fields.get("subject") or "")
+    negative = _text(prompt_fields, "negative")
+    kind = product_kind(subject, rng)
+    spec = SPECS[kind]
+    product = Product(kind, spec.size, yaw_deg=rng.uniform(-8.0, 8.0))
+
+    mood_name = _pick(_text(prompt_fields, "mood"), looks.MOOD_WORDS, "neutral")
+    mood = looks.MOODS[mood_name]
+    style_name = _pick(_text(prompt_fields, "style"), looks.STYLE_WORDS, "realistic")
+    style = looks.STYLES[style_name]
+    if style_name == "minimal":
+        mood = dataclasses.replace(mood, saturation=mood.saturation * 0.85, vignette=0.0)
+
+    mat_text = _text(prompt_fields, "material") + " " + subject
+    mat_name = _pick(mat_text, looks.MATERIAL_WORDS, spec.material)
+    colour = _colour(_text(prompt_fields, "material")) or _colour(subject)
+    if colour is None and mat_name not in ("glass", "brushed-metal"):
+        colour = rng.choice(mood.palette) if mood.name != "neutral" else None
+    accent = looks.COLORS["gold"] if mood.name == "luxurious" else looks.COLORS["silver"]
+    if kind == "can":  # a can's body is its accent part: the metal under the print
+        accent = colour or accent
+    material = looks.material(mat_name, colour, accent, 1.0 if kind != "tube" else 0.0)
+    if "chrome" in mat_text:
+        material = dataclasses.replace(material, roughness=0.06, anisotropy=0.0)
+    if "frosted" in mat_text:
+        material = dataclasses.replace(material, roughness=0.35, opacity=0.55)
+
+    lighting_name = _pick(_text(prompt_fields, "lighting"), looks.LIGHTING_WORDS, "three-point")
+    lighting = looks.lighting(lighting_name, radius(product), rng.uniform(-10.0, 10.0))
+    background = _background(prompt_fields, lighting_name, mood, style_name)
+
+    label = _label(prompt_fields, params, raw_subject, mood, rng)
+    aspect = aspect_of(params)
+    composition = _pick(_text(prompt_fields, "composition"), looks.COMPOSITION_WORDS, "medium")
+    perspective = _pick(
+        _text(prompt_fields, "perspective"), looks.PERSPECTIVE_WORDS, "three-quarter"
+    )
+    camera = frame(
+        product,
+        composition=composition,
+        perspective=perspective,
+        aspect=aspect,
+        fov_scale=0.8 if style_name == "cinematic" else 1.0,
+    )
+    return Scene(
+        product=product,
+        material=material,
+        label=label if "label" not in negative and "text" not in negative else Label(text=""),
+        background=background,
+        lighting=lighting,
+        camera=camera,
+        style=style,
+        mood=mood,
+        seed=int(seed or 0),
+        shadows="shadow" not in negative,
+        reflections="reflection" not in negative and style_name != "toon",
+        subject=raw_subject,
+    )
+
+
+def _background(
+    fields: Mapping[str, Any], lighting_name: str, mood: Mood, style_name: str
+) -> Background:
+    text = _text(fields, "background")
+    kind = _pick(text, looks.BACKGROUND_WORDS, "solid" if style_name == "minimal" else "sweep")
+    colour = _colour(text)
+    dark = lighting_name in ("neon-rim", "low-key") or mood.name in ("mysterious", "luxurious")
+    if colour is None:
+        colour = mood.palette[0]
+        if dark:
+            colour = tuple(c * 0.12 for c in mood.palette[0])  # type: ignore[assignment]
+        elif lighting_name == "golden-hour":
+            colour = (0.85, 0.62, 0.45)
+    top = tuple(min(1.0, c * 1.08 + 0.03) for c in colour)
+    bottom = tuple(c * 0.62 for c in colour)
+    if kind == "gradient":
+        second = mood.palette[1] if len(mood.palette) > 1 else colour
+        top = tuple(c * (0.3 if dark else 1.0) for c in second)
+        bottom = tuple(c * 0.7 for c in colour)
+    floor = tuple(c * 0.9 for c in colour)
+    if kind == "environment":
+        floor = (0.42, 0.3, 0.2) if not dark else (0.08, 0.06, 0.05)
+    reflectivity = 0.45 if dark else 0.22
+    if style_name == "minimal":
+        reflectivity = 0.12
+    return Background(kind, top, bottom, floor, reflectivity)  # type: ignore[arg-type]
+
+
+def _label(
+    fields: Mapping[str, Any],
+    params: Mapping[str, Any],
+    raw_subject: str,
+    mood: Mood,
+    rng: random.Random,
+) -> Label:
+    image = params.get("label_image")
+    text = str(fields.get("text") or "")
+    if not text:
+        quoted = re.findall(r"[\"“'‘]([^\"”'’]{2,24})[\"”'’]", raw_subject)
+        text = quoted[0] if quoted else rng.choice(BRANDS)
+    paper = mood.palette[1] if len(mood.palette) > 1 else (0.95, 0.93, 0.88)
+    ink = mood.palette[0] if mood.name != "neutral" else (0.1, 0.1, 0.12)
+    if sum(paper) < 1.2:
+        paper, ink = (0.95, 0.93, 0.88), paper
+    if abs(sum(paper) - sum(ink)) < 0.9:
+        ink = (0.08, 0.08, 0.1) if sum(paper) > 1.5 else (0.96, 0.95, 0.92)
+    return Label(str(image) if image else None, text.strip()[:24], paper, ink)
