@@ -82,17 +82,29 @@ def _with_ancestors(roots: set[str], records: dict[str, ArtifactRecord]) -> set[
     return keep
 
 
-def referenced_by_runs(journal: Journal, since: float) -> set[str]:
-    """Artifacts that runs created since ``since`` (or still unfinished) produced."""
-    used: set[str] = set()
+def last_use_by_runs(
+    journal: Journal, records: dict[str, ArtifactRecord]
+) -> tuple[dict[str, float], set[str]]:
+    """When a run last needed each artifact, and which artifacts unfinished runs need.
+
+    A run needs what its steps and attempts produced and, transitively, what those were made
+    from. A cache hit shows up as a later run producing the same hashes, so run times are the
+    artifacts' use times.
+    """
+    used: dict[str, float] = {}
+    pinned: set[str] = set()
     for run in journal.list_runs(limit=ALL_RUNS):
-        if run.created_at < since and run.status not in UNFINISHED:
-            continue
+        outputs: set[str] = set()
         for step in journal.steps(run.run_id):
-            used.update(step.outputs)
+            outputs.update(step.outputs)
         for attempt in journal.attempts(run.run_id):
-            used.update(attempt.outputs)
-    return used
+            outputs.update(attempt.outputs)
+        needed = _with_ancestors(outputs, records)
+        for sha in needed:
+            used[sha] = max(used.get(sha, 0.0), run.created_at)
+        if run.status in UNFINISHED:
+            pinned |= needed
+    return used, pinned
 
 
 def collect_garbage(
@@ -111,28 +123,23 @@ def collect_garbage(
         journal: the runs whose artifacts are protected.
         artifacts: the content-addressed store to shrink.
         cache: the cache index; entries pointing at a dropped artifact go too.
-        older_than_days: drop what no run newer than this many days refers to.
-        max_bytes: then, drop the least recently used artifacts until the store fits; artifacts
-            of unfinished runs are never dropped.
+        older_than_days: drop what no run newer than this many days needed.
+        max_bytes: then drop the artifacts runs needed least recently until the store fits;
+            what unfinished runs need is never dropped.
         dry_run: report what would go, change nothing.
         now: the clock (for tests).
     """
     now = time.time() if now is None else now
     records = {r.sha256: r for r in artifacts.all()}
+    used, pinned = last_use_by_runs(journal, records)
+    last = {sha: used.get(sha, r.created_at) for sha, r in records.items()}
     doomed: set[str] = set()
     if older_than_days is not None:
-        protected = _with_ancestors(
-            referenced_by_runs(journal, now - older_than_days * 86400), records
-        )
-        doomed = set(records) - protected
+        cutoff = now - older_than_days * 86400
+        doomed = {sha for sha, when in last.items() if when < cutoff and sha not in pinned}
     if max_bytes is not None:
-        pinned = _with_ancestors(referenced_by_runs(journal, float("inf")), records)
-        last_used = {sha: r.created_at for sha, r in records.items()}
-        for _, outputs, used in cache.entries():
-            for sha in outputs:
-                last_used[sha] = max(last_used.get(sha, 0.0), used)
         size = sum(r.size for sha, r in records.items() if sha not in doomed)
-        for sha in sorted(set(records) - doomed - pinned, key=lambda s: last_used[s]):
+        for sha in sorted(set(records) - doomed - pinned, key=lambda s: last[s]):
             if size <= max_bytes:
                 break
             doomed.add(sha)
