@@ -1,0 +1,169 @@
+"""Fixtures for the provider tests: a loopback server per provider and a provider wired to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from podium.catalog.card import ModelCard
+from podium.providers.base import Event, Provider, Request
+from podium.providers.fal import FalProvider
+from podium.providers.replicate import ReplicateProvider
+from podium.settings import Settings
+from podium.spec.vocabulary import ArtifactType, Task
+from podium.testing.servers import Loopback, base_url, serve
+
+KEYS = {
+    "FAL_KEY": "fal-test-key-5f1c0b7e-secret",
+    "REPLICATE_API_TOKEN": "r8_test_token_9a8b7c6d5e_secret",
+    "OPENAI_API_KEY": "sk-test-openai-3e4f5a6b7c8d-secret",
+    "ELEVENLABS_API_KEY": "xi-test-elevenlabs-1a2b3c4d-secret",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One provider under the contract suite.
+
+    Attributes:
+        name: provider name (and loopback server name).
+        cls: the provider class.
+        card: a card it serves in the tests.
+        task: the task the card runs.
+        outputs: the outputs asked for.
+        queue: whether the protocol is a queue (submit, then poll).
+        prompt: the prompt.
+    """
+
+    name: str
+    cls: type[Provider]
+    card: ModelCard
+    task: Task
+    outputs: tuple[ArtifactType, ...]
+    queue: bool = True
+    prompt: str = "a lemon soda can on a marble table"
+
+
+FAST = {"poll_s": 0.01, "poll_max_s": 0.05}
+
+CASES: dict[str, Case] = {
+    "fal": Case(
+        "fal",
+        FalProvider,
+        ModelCard(
+            id="fal/flux-schnell",
+            version="1",
+            tasks=(Task.TEXT_TO_IMAGE,),
+            endpoint="fal-ai/flux/schnell",
+            credentials=("FAL_KEY",),
+            capabilities=("seed",),
+            price={"usd": 0.003, "unit": "image"},
+            extra={**FAST, "size_field": "image_size"},
+        ),
+        Task.TEXT_TO_IMAGE,
+        (ArtifactType.IMAGE,),
+    ),
+    "replicate": Case(
+        "replicate",
+        ReplicateProvider,
+        ModelCard(
+            id="replicate/flux-schnell",
+            version="1",
+            tasks=(Task.TEXT_TO_IMAGE,),
+            endpoint="black-forest-labs/flux-schnell",
+            credentials=("REPLICATE_API_TOKEN",),
+            capabilities=("seed",),
+            price={"usd": 0.003, "unit": "image"},
+            extra=FAST,
+        ),
+        Task.TEXT_TO_IMAGE,
+        (ArtifactType.IMAGE,),
+    ),
+}
+
+
+def make_request(case: Case, work_dir: Path, **changes: Any) -> Request:
+    """A request for ``case``'s card (fields overridable)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    fields: dict[str, Any] = dict(
+        step_id="hero",
+        task=case.task,
+        card=case.card,
+        prompt=case.prompt,
+        prompt_text=case.prompt,
+        inputs={},
+        params={"width": 96, "height": 64},
+        seed=7,
+        outputs=case.outputs,
+        work_dir=work_dir,
+        idempotency_key="run1-hero-0",
+    )
+    fields.update(changes)
+    return Request(**fields)
+
+
+@dataclass
+class Wired:
+    """A provider wired to its loopback server."""
+
+    case: Case
+    server: Loopback
+    provider: Provider
+    settings: Settings
+    client: httpx.AsyncClient
+    events: list[Event]
+
+    def request(self, work_dir: Path, **changes: Any) -> Request:
+        """A request for this case."""
+        return make_request(self.case, work_dir, **changes)
+
+    def report(self, event: Event) -> None:
+        """A reporter that keeps events."""
+        self.events.append(event)
+
+    def fresh(self) -> Provider:
+        """Another instance of the provider (as after a restart), on the same client."""
+        return self.case.cls(self.settings, self.client)
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[[str], Loopback]]:
+    """Start loopback servers by name; all are stopped at the end of the test."""
+    started: list[Loopback] = []
+
+    def start(name: str) -> Loopback:
+        server = serve(name).start()
+        server.faults.queue_s, server.faults.run_s = 0.02, 0.05
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+async def wire(
+    servers: Callable[[str], Loopback], podium_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Callable[..., Wired]]:
+    """Wire a provider case to a fresh loopback server (keys set, base URL pointed at it)."""
+    clients: list[httpx.AsyncClient] = []
+    for env, value in KEYS.items():
+        monkeypatch.setenv(env, value)
+
+    def make(name: str, *, read_timeout: float = 10.0) -> Wired:
+        case = CASES[name]
+        server = servers(name)
+        settings = Settings(home=podium_home, **{f"{name}_url": base_url(name, server)})
+        client = httpx.AsyncClient(timeout=httpx.Timeout(read_timeout, connect=5.0))
+        clients.append(client)
+        return Wired(case, server, case.cls(settings, client), settings, client, [])
+
+    yield make
+    for client in clients:
+        await client.aclose()
