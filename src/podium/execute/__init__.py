@@ -1,1 +1,19 @@
-"""Podium execute."""
+"""The runner: schedules a plan on an executor, runs attempts, journals every state change.
+
+``Runner(settings, catalog, registry, router, journal=, artifacts=, cache=, state=)`` then
+``await runner.run(loaded)`` returns a :class:`RunOutcome`. See docs/running.md.
+"""
+
+from podium.execute.events import RunEvent
+from podium.execute.executor import AttemptHandle, Executor, LocalExecutor
+from podium.execute.runner import Runner, RunOutcome, RunOutput
+
+__all__ = [
+    "AttemptHandle",
+    "Executor",
+    "LocalExecutor",
+    "RunEvent",
+    "RunOutcome",
+    "RunOutput",
+    "Runner",
+]

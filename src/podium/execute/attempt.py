@@ -1,0 +1,474 @@
+"""Attempts: one call of one model for one unit of work, and the retries of that model.
+
+Every state change is journaled before it is acted on: an attempt is written ``submitted``
+before the provider is called, a remote attempt's request id and resume state right after the
+provider accepts it (before waiting), and its outcome before the runner moves on. The most the
+attempt can cost is reserved before the call and settled after. Outputs count only once
+:func:`podium.media.verify.verify_output` accepts them and they are in the artifact store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from podium.catalog.card import ModelCard
+from podium.catalog.catalog import Catalog
+from podium.errors import BadOutput, Cancelled, PodiumError, Timeout, Transient, Unavailable
+from podium.execute.breaker import Breakers, provider_key
+from podium.execute.budget import BudgetAccountant
+from podium.execute.events import Listener, RunEvent
+from podium.execute.executor import AttemptHandle, Executor
+from podium.execute.keys import cache_key, idempotency_key
+from podium.media.verify import verify_output
+from podium.providers.base import InputArtifact, InputValue, Provider, Request, Result
+from podium.providers.registry import ProviderRegistry
+from podium.settings import Settings
+from podium.spec.models import RetryPolicy, Step
+from podium.store.base import ArtifactStore, CacheIndex, Journal
+from podium.store.records import ArtifactRecord, AttemptRecord
+
+OPEN = ("submitted", "running")
+LIGHT_TYPES = ("text", "json", "subtitles", "midi")  # cheap to verify on the loop itself
+
+
+@dataclass
+class Unit:
+    """One unit of work: a step, or one variant or foreach item of it, references resolved.
+
+    Attributes:
+        key: ``step`` or ``step[i]``.
+        step: the step it belongs to.
+        index: the variant or item index, if any.
+        prompt: the resolved prompt.
+        inputs: slot -> artifact(s).
+        params: resolved params.
+        seed: the deterministic seed.
+        retry: the retry policy.
+        timeout_s: the per-attempt timeout, if the step sets one.
+        hedge_after_s: start the next fallback in parallel after this long.
+        use_cache: whether the cache may answer.
+    """
+
+    key: str
+    step: Step
+    index: int | None
+    prompt: Any
+    inputs: dict[str, InputValue]
+    params: dict[str, Any]
+    seed: int | None
+    retry: RetryPolicy
+    timeout_s: float | None = None
+    hedge_after_s: float | None = None
+    use_cache: bool = True
+
+    @property
+    def expected_duration_s(self) -> float | None:
+        """The length asked for (prompt ``duration_s`` or param), checked on audio/video."""
+        value = self.prompt.get("duration_s") if isinstance(self.prompt, dict) else None
+        value = value if value not in (None, "") else self.params.get("duration_s")
+        try:
+            return float(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+
+@dataclass
+class Produced:
+    """A unit's verified, stored outputs.
+
+    Attributes:
+        model: ``provider/model@version`` that made them.
+        outputs: the artifact records, in the model's output order.
+        cost_usd: what it cost (0 for a cache hit).
+        cache_hit: whether the cache answered.
+        cache_key: the key it is cached under.
+    """
+
+    model: str
+    outputs: list[ArtifactRecord]
+    cost_usd: float = 0.0
+    cache_hit: bool = False
+    cache_key: str | None = None
+
+
+@dataclass
+class Services:
+    """What the attempts of one run share."""
+
+    settings: Settings
+    catalog: Catalog
+    registry: ProviderRegistry
+    executor: Executor
+    journal: Journal
+    artifacts: ArtifactStore
+    cache: CacheIndex
+    breakers: Breakers
+    budget: BudgetAccountant
+    run_id: str
+    work_root: Path
+    listener: Listener
+    prior: dict[str, list[AttemptRecord]] = field(default_factory=dict)
+    rng: random.Random = field(default_factory=random.Random)
+
+
+def breaker_keys(card: ModelCard, provider: Provider) -> list[str]:
+    """Breakers guarding ``card``: its model, and its provider when remote."""
+    keys = [card.id]
+    if provider.remote:
+        keys.append(provider_key(card.provider))
+    return keys
+
+
+def backoff_s(policy: RetryPolicy, retry_no: int, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(max, base * 2**n)]."""
+    cap = min(policy.max_backoff_s, policy.backoff_s * (2**retry_no))
+    return rng.uniform(0, cap)
+
+
+def default_timeout(card: ModelCard) -> float:
+    """A generous timeout when the step sets none: ten times the p95 prior, at least 30 s."""
+    return min(3600.0, max(30.0, 10 * card.priors.latency_p95_s + card.priors.cold_start_s))
+
+
+def _text_of(value: Any) -> Any:
+    """Artifacts of text-like types inside prompts and params become their text."""
+    if isinstance(value, InputArtifact) and value.type in ("text", "subtitles", "json"):
+        return value.path.read_text(encoding="utf-8").strip()
+    if isinstance(value, dict):
+        return {k: _text_of(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_of(v) for v in value]
+    return value
+
+
+class AttemptRunner:
+    """Runs a unit on one model: attempts, retries with backoff, Retry-After, timeouts.
+
+    Args:
+        services: the run's shared services.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    # -- cache -------------------------------------------------------------------------------
+
+    def key_for(self, unit: Unit, model: str) -> str:
+        """The unit's cache key on ``model``."""
+        return cache_key(
+            task=str(unit.step.task),
+            model=model,
+            prompt=unit.prompt,
+            inputs=unit.inputs,
+            seed=unit.seed,
+            params=unit.params,
+        )
+
+    def from_cache(self, unit: Unit, model: str) -> Produced | None:
+        """The unit's outputs on ``model`` from the cache (journaled as a hit), if present."""
+        if not unit.use_cache:
+            return None
+        ck = self.key_for(unit, model)
+        hashes = self.s.cache.get(ck)
+        if not hashes or not all(self.s.artifacts.exists(h) for h in hashes):
+            return None
+        records = [self.s.artifacts.get(h) for h in hashes]
+        now = time.time()
+        card = self.s.catalog.get(model)
+        self.s.journal.put_attempt(
+            AttemptRecord(
+                attempt_id=f"{self.s.run_id}:{unit.key}:cache",
+                run_id=self.s.run_id,
+                step_key=unit.key,
+                model=model,
+                provider=card.provider,
+                idempotency_key=f"cache:{self.s.run_id}:{unit.key}:{ck[:16]}",
+                status="cached",
+                started_at=now,
+                finished_at=now,
+                latency_s=0.0,
+                cache_hit=True,
+                outputs=tuple(hashes),
+                metadata={"cache_key": ck},
+            )
+        )
+        return Produced(model, records, 0.0, cache_hit=True, cache_key=ck)
+
+    # -- one model, with retries ---------------------------------------------------------------
+
+    async def on_model(self, unit: Unit, model: str, *, hedge: bool = False) -> Produced:
+        """Run ``unit`` on ``model``, retrying transient failures.
+
+        Raises:
+            PodiumError: the model's final failure (the caller falls back).
+        """
+        card = self.s.catalog.get(model)
+        provider = self.s.registry.for_card(card)
+        keys = breaker_keys(card, provider)
+        prior = [a for a in self.s.prior.get(unit.key, []) if a.model == card.ref]
+        numbers = [int(a.metadata.get("attempt_no", 0)) for a in prior]
+        next_no = max(numbers, default=0)
+        reopen = next((a for a in reversed(prior) if a.status in OPEN), None)
+        for i in range(unit.retry.attempts):
+            resume_rec = reopen if i == 0 else None
+            if resume_rec is None:
+                next_no += 1
+            number = int(resume_rec.metadata.get("attempt_no", 0)) if resume_rec else next_no
+            why = self.s.breakers.blocked(keys)
+            if why:
+                raise Unavailable(why, where=f"step {unit.key}, model {card.ref}")
+            try:
+                return await self.attempt(unit, card, provider, number, hedge, resume_rec)
+            except Transient as exc:
+                if i + 1 >= unit.retry.attempts:
+                    raise
+                delay = backoff_s(unit.retry, i, self.s.rng)
+                if exc.retry_after is not None:
+                    delay = max(delay, min(exc.retry_after, self.s.settings.max_retry_after_s))
+                self._emit(unit, "retrying", card.ref, message=exc.one_line(), delay_s=delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    # -- one attempt ------------------------------------------------------------------------
+
+    def request(self, unit: Unit, card: ModelCard, key: str, work_dir: Path) -> Request:
+        """The provider request of an attempt."""
+        prompt = _text_of(unit.prompt)
+        return Request(
+            step_id=unit.key,
+            task=unit.step.task,
+            card=card,
+            prompt=prompt,
+            prompt_text=card.render_prompt(prompt),
+            inputs=unit.inputs,
+            params=_text_of(unit.params),
+            seed=unit.seed,
+            outputs=card.outputs_for(unit.step.task),
+            work_dir=work_dir,
+            idempotency_key=key,
+            timeout_s=unit.timeout_s,
+            credentials={env: v for env in card.credentials if (v := self.s.settings.secret(env))},
+        )
+
+    async def attempt(
+        self,
+        unit: Unit,
+        card: ModelCard,
+        provider: Provider,
+        number: int,
+        hedge: bool,
+        resume_rec: AttemptRecord | None,
+    ) -> Produced:
+        """One call: journal, reserve, submit, journal the request id, wait, verify, store."""
+        key = (
+            resume_rec.idempotency_key
+            if resume_rec
+            else idempotency_key(self.s.run_id, unit.key, card.ref, number)
+        )
+        work_dir = self.s.work_root / key
+        work_dir.mkdir(parents=True, exist_ok=True)
+        request = self.request(unit, card, key, work_dir)
+        timeout = unit.timeout_s or default_timeout(card)
+        max_cost = provider.max_cost(card, request.params)
+        rec = AttemptRecord(
+            attempt_id=key,
+            run_id=self.s.run_id,
+            step_key=unit.key,
+            model=card.ref,
+            provider=card.provider,
+            idempotency_key=key,
+            status="submitted",
+            started_at=resume_rec.started_at if resume_rec else time.time(),
+            request_id=resume_rec.request_id if resume_rec else None,
+            state=dict(resume_rec.state) if resume_rec else {},
+            reserved_usd=max_cost,
+            hedge=hedge,
+            metadata={"attempt_no": number, **({"resumed": True} if resume_rec else {})},
+        )
+        reservation = None
+        try:
+            reservation = self.s.budget.reserve(max_cost, step=unit.key, model=card.ref)
+        except PodiumError as exc:
+            self._finish(rec, "failed", error=exc)
+            raise
+        self.s.journal.put_attempt(rec)
+        self._emit(unit, "attempt", card.ref, attempt=number, hedge=hedge)
+        handle: AttemptHandle | None = None
+        t0 = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                handle = await self._submit(provider, request, resume_rec)
+                if provider.remote:
+                    rec = replace(
+                        rec,
+                        status="running",
+                        request_id=handle.job.request_id,
+                        state=dict(handle.job.state),
+                    )
+                    self.s.journal.put_attempt(rec)  # before waiting: a crash resumes by polling
+                result = await handle.result()
+            records, ck = await self.store(unit, card, request, result)
+        except BaseException as raw:
+            error = self._classify(raw, unit, card, timeout)
+            if handle is not None and isinstance(error, Timeout | Cancelled):
+                # a remote job must not keep running (and billing) after we stop waiting
+                await asyncio.shield(handle.cancel())
+            cost = (
+                provider.estimate_cost(card, request.params)
+                if isinstance(error, Cancelled) and handle is not None
+                else 0.0
+            )
+            self.s.budget.settle(reservation, cost)
+            status = "cancelled" if isinstance(error, Cancelled) else "failed"
+            self._finish(rec, status, error, cost)
+            self.s.breakers.record(breaker_keys(card, provider), error)
+            if isinstance(raw, asyncio.CancelledError):
+                raise
+            raise error from None
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        cost = float(result.cost_usd)
+        self.s.budget.settle(reservation, cost)
+        latency = time.monotonic() - t0
+        rec = replace(
+            rec,
+            status="succeeded",
+            finished_at=time.time(),
+            cost_usd=cost,
+            latency_s=latency,
+            outputs=tuple(r.sha256 for r in records),
+            request_id=result.request_id or rec.request_id,
+            metadata={**rec.metadata, **result.metadata, "cache_key": ck},
+        )
+        self.s.journal.put_attempt(rec)
+        self.s.breakers.record(breaker_keys(card, provider), None)
+        if unit.use_cache:
+            self.s.cache.put(ck, [r.sha256 for r in records], card.ref)
+        return Produced(card.ref, records, cost, cache_key=ck)
+
+    async def _submit(
+        self, provider: Provider, request: Request, resume_rec: AttemptRecord | None
+    ) -> AttemptHandle:
+        ex = self.s.executor
+        if resume_rec is not None and provider.remote:
+            if resume_rec.request_id:
+                return await ex.submit(
+                    provider, request, resume=(resume_rec.request_id, resume_rec.state)
+                )
+            # the crash came between the POST and its answer: ask before submitting again
+            found = await provider.find(request)
+            if found is not None and found.request_id:
+                return await ex.submit(provider, request, resume=(found.request_id, found.state))
+        return await ex.submit(provider, request)
+
+    def _classify(
+        self, raw: BaseException, unit: Unit, card: ModelCard, timeout: float
+    ) -> PodiumError:
+        where = f"step {unit.key}, model {card.ref}"
+        if isinstance(raw, TimeoutError):
+            return Timeout(
+                f"no result after {timeout:g} s",
+                where=where,
+                hint="raise the step's timeout_s, or let the fallback run",
+            )
+        if isinstance(raw, asyncio.CancelledError):
+            return Cancelled("attempt cancelled", where=where)
+        if isinstance(raw, PodiumError):
+            if raw.where is None:
+                raw.where = where
+            return raw
+        return BadOutput(
+            f"{card.ref} failed unexpectedly: {type(raw).__name__}: {raw}",
+            where=where,
+            hint="falling back; report it if it persists",
+        )
+
+    def _finish(
+        self, rec: AttemptRecord, status: str, error: PodiumError, cost: float = 0.0
+    ) -> None:
+        self.s.journal.put_attempt(
+            replace(
+                rec,
+                status=status,
+                finished_at=time.time(),
+                cost_usd=cost,
+                error_code=error.code,
+                error=error.one_line(),
+            )
+        )
+
+    async def store(
+        self, unit: Unit, card: ModelCard, request: Request, result: Result
+    ) -> tuple[list[ArtifactRecord], str]:
+        """Verify every output and put it in the artifact store with its lineage."""
+        expected = list(request.outputs)
+        got = [str(o.type) for o in result.outputs]
+        if got[: len(expected)] != [str(t) for t in expected]:
+            raise BadOutput(f"{card.ref} returned {got or 'nothing'}, expected {expected}")
+        ck = self.key_for(unit, card.ref)
+        lineage = {
+            "run_id": self.s.run_id,
+            "step": unit.step.id,
+            "key": unit.key,
+            "model": card.id,
+            "version": card.version,
+            "inputs": _input_hashes(unit.inputs),
+            "seed": unit.seed,
+            "params": {k: v for k, v in unit.params.items() if not isinstance(v, InputArtifact)},
+            "cache_key": ck,
+        }
+        records = []
+        for i, out in enumerate(result.outputs[: len(expected)]):
+            duration = unit.expected_duration_s if i == 0 else None
+            if str(out.type) in LIGHT_TYPES:
+                meta = verify_output(out.path, str(out.type), expected_duration_s=duration)
+                rec = self.s.artifacts.put(
+                    out.path, str(out.type), metadata={**out.metadata, **meta}, lineage=lineage
+                )
+            else:
+                rec = await asyncio.to_thread(self._verify_put, out.path, str(out.type), duration,
+                                              out.metadata, lineage)  # fmt: skip
+            records.append(rec)
+        return records, ck
+
+    def _verify_put(
+        self,
+        path: Path,
+        type_: str,
+        duration: float | None,
+        metadata: Mapping[str, Any],
+        lineage: dict[str, Any],
+    ) -> ArtifactRecord:
+        meta = verify_output(path, type_, expected_duration_s=duration)
+        return self.s.artifacts.put(path, type_, metadata={**metadata, **meta}, lineage=lineage)
+
+    def _emit(self, unit: Unit, status: str, model: str, message: str | None = None,
+              **data: Any) -> None:  # fmt: skip
+        self.s.listener(
+            RunEvent("attempt", unit.key, status, unit.step.id, model, message=message, data=data)
+        )
+
+
+def _input_hashes(inputs: Mapping[str, InputValue]) -> list[str]:
+    out: list[str] = []
+    for value in inputs.values():
+        items = value if isinstance(value, tuple) else (value,)
+        out.extend(a.sha256 for a in items)
+    return out
+
+
+__all__ = [
+    "AttemptRunner",
+    "Produced",
+    "Services",
+    "Unit",
+    "backoff_s",
+    "breaker_keys",
+]

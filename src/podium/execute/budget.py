@@ -1,0 +1,103 @@
+"""Budgets: reserve the most an attempt can cost before calling, settle the actual after.
+
+The accountant lives on the runner's single event loop and never awaits between checking and
+reserving, so concurrent steps can never overshoot: a reservation either fits every budget
+(the run's ``--budget``, the pipeline's daily and the global daily limit) or raises
+:class:`BudgetExceeded` naming the step, the amounts and the budget. Money is counted in
+micro-dollars, so ten reservations of $0.10 fit a $1.00 budget exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from podium.errors import BudgetExceeded
+
+MICRO = 1_000_000
+
+
+def to_micro(usd: float) -> int:
+    """USD as integer micro-dollars."""
+    return round(usd * MICRO)
+
+
+@dataclass
+class Limit:
+    """One budget.
+
+    Attributes:
+        name: how a user knows it (``--budget``, ``budget_daily_usd``).
+        limit_usd: the cap.
+        spent_before_usd: what other runs already spent in its window.
+    """
+
+    name: str
+    limit_usd: float
+    spent_before_usd: float = 0.0
+    used_micro: int = field(default=0, init=False)
+
+    def left_usd(self) -> float:
+        """What is left of this budget."""
+        return (to_micro(self.limit_usd - self.spent_before_usd) - self.used_micro) / MICRO
+
+
+@dataclass
+class Reservation:
+    """Money held for one attempt until it is settled."""
+
+    step: str
+    micro: int
+    settled: bool = False
+
+
+class BudgetAccountant:
+    """Reserves and settles against every budget of a run at once.
+
+    Args:
+        limits: the budgets in force (none means unlimited).
+    """
+
+    def __init__(self, limits: list[Limit] | None = None) -> None:
+        self.limits = list(limits or [])
+        self.spent_micro = 0
+
+    @property
+    def spent_usd(self) -> float:
+        """What this run has spent (settled attempts)."""
+        return self.spent_micro / MICRO
+
+    def left_usd(self) -> float | None:
+        """The tightest budget's remainder, or ``None`` when unlimited."""
+        if not self.limits:
+            return None
+        return min(limit.left_usd() for limit in self.limits)
+
+    def reserve(self, amount_usd: float, *, step: str, model: str) -> Reservation:
+        """Hold ``amount_usd`` for an attempt of ``step`` on ``model``.
+
+        Raises:
+            BudgetExceeded: it does not fit one of the budgets.
+        """
+        micro = to_micro(amount_usd)
+        for limit in self.limits:
+            left = to_micro(limit.limit_usd - limit.spent_before_usd) - limit.used_micro
+            if micro > left:
+                raise BudgetExceeded(
+                    f"{model} may cost ${amount_usd:.4f} but only ${max(left, 0) / MICRO:.4f} "
+                    f"is left of the {limit.name} budget of ${limit.limit_usd:.2f}",
+                    where=f"step {step}",
+                    hint=f"raise {limit.name} or choose a cheaper policy (--policy cheapest)",
+                )
+        for limit in self.limits:
+            limit.used_micro += micro
+        return Reservation(step, micro)
+
+    def settle(self, reservation: Reservation, actual_usd: float) -> None:
+        """Replace a reservation by what the attempt actually cost (once)."""
+        if reservation.settled:
+            return
+        reservation.settled = True
+        actual = to_micro(actual_usd)
+        for limit in self.limits:
+            limit.used_micro += actual - reservation.micro
+        self.spent_micro += actual
