@@ -1,0 +1,156 @@
+"""What only fal or only Replicate does: start deadlines, aborted predictions, webhooks."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from podium.errors import Timeout
+from podium.providers.replicate import verify_webhook
+from podium.testing.servers.replicate import parse_duration, sign_webhook
+from tests.providers.conftest import KEYS, Wired
+
+
+async def test_fal_user_start_deadline_is_a_timeout_never_retried(
+    wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    w = wire("fal")
+    w.server.faults.queue_s = 5.0  # stuck in the queue past the attempt's timeout
+    job = await w.provider.submit(w.request(tmp_path, timeout_s=0.2), w.report)
+    with pytest.raises(Timeout) as info:
+        await w.provider.wait(job, w.report)
+    assert not info.value.retryable
+    assert "start deadline" in str(info.value)
+
+
+async def test_fal_uses_the_urls_the_submit_returns(
+    wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    w = wire("fal")
+    job = await w.provider.submit(w.request(tmp_path), w.report)
+    # the app id has a sub-path (flux/schnell); fal's URLs drop it
+    assert "/fal-ai/flux/requests/" in job.state["status_url"]
+    assert "schnell" not in job.state["status_url"]
+    result = await w.provider.wait(job, w.report)
+    assert result.outputs[0].path.exists()
+
+
+async def test_fal_image_size_is_sent(wire: Callable[..., Wired], tmp_path: Path) -> None:
+    from PIL import Image
+
+    w = wire("fal")
+    result = await w.provider.wait(await w.provider.submit(w.request(tmp_path), w.report), w.report)
+    with Image.open(result.outputs[0].path) as img:
+        assert img.size == (96, 64)
+
+
+async def test_replicate_deadline_before_start_is_aborted_and_a_timeout(
+    wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    w = wire("replicate")
+    w.server.faults.queue_s = 1.5
+    job = await w.provider.submit(w.request(tmp_path, timeout_s=1), w.report)
+    with pytest.raises(Timeout) as info:
+        await w.provider.wait(job, w.report)
+    assert "before it started" in str(info.value)
+    got = httpx.get(
+        f"{w.server.url}/v1/predictions/{job.request_id}", headers={"Authorization": "Bearer x"}
+    ).json()
+    assert got["status"] == "aborted"
+
+
+async def test_replicate_prefer_wait_answers_in_the_create(
+    wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    w = wire("replicate")
+    card = w.case.card.model_copy(update={"extra": {**w.case.card.extra, "sync_wait_s": 5}})
+    job = await w.provider.submit(w.request(tmp_path, card=card), w.report)
+    assert job.state["prediction"]["status"] == "succeeded"
+    before = w.server.stats.requests["get"]
+    result = await w.provider.wait(job, w.report)
+    assert result.outputs[0].path.exists()
+    assert w.server.stats.requests["get"] == before  # no polling was needed
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "path"),
+    [
+        ("black-forest-labs/flux-dev", "/v1/models/black-forest-labs/flux-dev/predictions"),
+        (
+            "stability-ai/sdxl:39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b",
+            "/v1/predictions",
+        ),
+        ("deployments/acme/flux", "/v1/deployments/acme/flux/predictions"),
+    ],
+)
+async def test_replicate_create_routes(
+    endpoint: str, path: str, wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    w = wire("replicate")
+    card = w.case.card.model_copy(update={"endpoint": endpoint})
+    url, payload = w.provider._create_url_and_body(w.request(tmp_path, card=card))  # type: ignore[attr-defined]
+    assert url.endswith(path)
+    assert payload["input"]["podium_marker"] == "run1-hero-0"
+    result = await w.provider.wait(
+        await w.provider.submit(w.request(tmp_path, card=card), w.report), w.report
+    )
+    assert result.outputs[0].path.exists()
+
+
+async def test_replicate_webhook_is_signed_and_verified(
+    wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    from starlette.requests import Request as StarletteRequest
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from podium.testing.servers.base import Loopback
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    async def hook(request: StarletteRequest) -> Response:
+        received.append((dict(request.headers), await request.body()))
+        return Response(status_code=204)
+
+    class Receiver(Loopback):
+        name = "receiver"
+
+        def routes(self):  # type: ignore[no-untyped-def]
+            return [Route("/hook", hook, methods=["POST"])]
+
+    with Receiver() as receiver:
+        w = wire("replicate")
+        card = w.case.card.model_copy(
+            update={"extra": {**w.case.card.extra, "webhook": f"{receiver.url}/hook"}}
+        )
+        job = await w.provider.submit(w.request(tmp_path, card=card), w.report)
+        await w.provider.wait(job, w.report)
+        secret = httpx.get(
+            f"{w.server.url}/v1/webhooks/default/secret",
+            headers={"Authorization": f"Bearer {KEYS['REPLICATE_API_TOKEN']}"},
+        ).json()["key"]
+        deadline = time.monotonic() + 3
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.02)
+    headers, body = received[0]
+    assert json.loads(body)["id"] == job.request_id
+    assert verify_webhook(secret, headers, body)
+    assert not verify_webhook(secret, headers, body + b" ")  # tampered body
+    assert not verify_webhook("whsec_" + "A" * 32, headers, body)  # wrong secret
+    old = {**headers, "webhook-timestamp": str(int(time.time()) - 3600)}
+    old["webhook-signature"] = sign_webhook(
+        secret, old["webhook-id"], old["webhook-timestamp"], body
+    )
+    assert not verify_webhook(secret, old, body)  # a replay from an hour ago
+
+
+def test_cancel_after_durations() -> None:
+    assert parse_duration("90s") == 90
+    assert parse_duration("1h30m") == 5400
+    assert parse_duration("500ms") == 0.5
+    assert parse_duration("soon") is None
