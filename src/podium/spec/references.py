@@ -102,7 +102,7 @@ def parse_ref(text: str) -> Ref:
                 text, "metadata needs one artifact", f"write ${{steps.{step_id}.output.{meta}}}"
             )
         return Ref(text, "steps", step_id, attr, int(index) if index else None, meta)  # type: ignore[arg-type]
-    if any(op in body for op in "+-*/") and not body.startswith(("inputs.", "steps.")):
+    if re.search(r"[+*/%]|\s-\s", body):
         raise BadRef(text, "references have no arithmetic", f"write one of {_FORMS}")
     if body.startswith("steps.") and body.count(".") == 1:
         raise BadRef(

@@ -15,9 +15,19 @@ def close_matches(word: str, choices: Iterable[object], n: int = 3) -> list[str]
         n: at most this many.
     """
     names = [str(c) for c in choices]
-    lowered = {name.lower(): name for name in names}
-    found = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)
-    return [lowered[f] for f in found]
+    scored = sorted(
+        (
+            (difflib.SequenceMatcher(None, word.lower(), name.lower()).ratio(), name)
+            for name in names
+        ),
+        key=lambda pair: -pair[0],
+    )
+    scored = [(score, name) for score, name in scored if score >= 0.6]
+    if not scored:
+        return []
+    # only the clear favourites: a near-tie is worth showing, a distant second is noise
+    best = scored[0][0]
+    return [name for score, name in scored[:n] if score >= best - 0.1]
 
 
 def did_you_mean(word: str, choices: Iterable[object]) -> str | None:
