@@ -240,7 +240,7 @@ class Runner:
         run_id, prior_steps, prior_attempts = self._open_run(
             loaded, plan, resume_run_id, policy, budget_usd
         )
-        out = Path(out_dir) if out_dir else Path("podium-out") / pipeline.name / run_id
+        out = (Path(out_dir) if out_dir else Path("podium-out") / pipeline.name / run_id).resolve()
         out.mkdir(parents=True, exist_ok=True)
         self.journal.update_run(run_id, out_dir=str(out.resolve()))
         listener(RunEvent("run", run_id, "running", data={"steps": len(pipeline.steps)}))
