@@ -1,0 +1,131 @@
+"""Policies: how the router weighs cost, latency, quality and reliability.
+
+A score is the weighted mean of four figures in 0..1, higher is better:
+
+- cost: ``1 - n(cost)`` where ``n`` places the candidate between the cheapest and the dearest
+  eligible candidate on a log scale (a model twice the price is as far from the cheapest as
+  the cheapest is from half its price, whatever the absolute amounts);
+- latency: ``1 - n(p95 + cold start)``, the same way;
+- quality: the card's quality 0–1, as is;
+- reliability: ``1 - error rate``, as is.
+
+The named policies put their weight on one figure and keep a little on the others, so that
+among near-equal candidates (several free local engines for ``cheapest``) the better one wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from podium.errors import PodiumError
+from podium.spec.models import Weights
+
+NAMED: dict[str, Weights] = {
+    "cheapest": Weights(cost=1.0, quality=0.03, reliability=0.01, latency=0.01),
+    "fastest": Weights(latency=1.0, reliability=0.03, quality=0.01, cost=0.01),
+    "best": Weights(quality=1.0, reliability=0.03, latency=0.01, cost=0.01),
+    "balanced": Weights(cost=0.3, latency=0.2, quality=0.35, reliability=0.15),
+}
+
+# Offsets of the log scales: differences far below a tenth of a cent or a tenth of a second do
+# not matter to anyone, and free or instant models must not sit infinitely far from the rest.
+COST_FLOOR_USD = 0.001
+LATENCY_FLOOR_S = 0.1
+
+
+def policy_name(policy: str | Weights) -> str:
+    """A short printable name: ``balanced`` or ``weights(cost=1,quality=0.5)``."""
+    if isinstance(policy, str):
+        return policy
+    parts = [f"{k}={v:g}" for k, v in policy.model_dump().items() if v]
+    return f"weights({','.join(parts)})"
+
+
+def resolve(policy: str | Weights) -> Weights:
+    """The weights of a named policy or explicit weights.
+
+    Raises:
+        PodiumError: an unknown name or weights that are all zero.
+    """
+    if isinstance(policy, Weights):
+        weights = policy
+    elif policy in NAMED:
+        weights = NAMED[policy]
+    else:
+        raise PodiumError(
+            f"unknown policy {policy!r}",
+            hint="use cheapest, fastest, best, balanced or weights like cost=1,quality=2",
+        )
+    if min(weights.cost, weights.latency, weights.quality, weights.reliability) < 0 or not (
+        weights.cost + weights.latency + weights.quality + weights.reliability
+    ):
+        raise PodiumError(
+            f"policy {policy_name(policy)} has no positive weight",
+            hint="give at least one of cost, latency, quality, reliability a weight above 0",
+        )
+    return weights
+
+
+def parse_policy(text: str) -> str | Weights:
+    """A policy from the command line: a name, or ``cost=1,quality=2`` weights.
+
+    Raises:
+        PodiumError: not a known name and not valid weights.
+    """
+    text = text.strip()
+    if "=" not in text:
+        resolve(text)
+        return text
+    values: dict[str, float] = {}
+    for part in text.split(","):
+        key, _, raw = part.partition("=")
+        key = key.strip()
+        if key not in Weights.model_fields:
+            raise PodiumError(
+                f"unknown policy weight {key!r}",
+                hint="weights are cost, latency, quality and reliability",
+            )
+        try:
+            values[key] = float(raw)
+        except ValueError:
+            raise PodiumError(
+                f"policy weight {key}={raw!r} is not a number", hint="e.g. cost=1,quality=2"
+            ) from None
+    weights = Weights(**values)
+    resolve(weights)
+    return weights
+
+
+def log_scale(values: Sequence[float], floor: float) -> list[float]:
+    """Place each value between the smallest (0) and the largest (1) on a log scale."""
+    if not values:
+        return []
+    logs = [math.log(v + floor) for v in values]
+    low, high = min(logs), max(logs)
+    if high - low < 1e-12:
+        return [0.0 for _ in logs]
+    return [(x - low) / (high - low) for x in logs]
+
+
+def scores(
+    weights: Weights,
+    costs: Sequence[float],
+    latencies: Sequence[float],
+    qualities: Sequence[float],
+    reliabilities: Sequence[float],
+) -> list[float]:
+    """The score of each candidate (same order as the inputs), 0..1, higher is better."""
+    cost_n = log_scale(costs, COST_FLOOR_USD)
+    lat_n = log_scale(latencies, LATENCY_FLOOR_S)
+    total = weights.cost + weights.latency + weights.quality + weights.reliability
+    return [
+        (
+            weights.cost * (1.0 - c)
+            + weights.latency * (1.0 - lat)
+            + weights.quality * q
+            + weights.reliability * r
+        )
+        / total
+        for c, lat, q, r in zip(cost_n, lat_n, qualities, reliabilities, strict=True)
+    ]
