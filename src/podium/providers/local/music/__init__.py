@@ -1,0 +1,1 @@
+"""Shared code of the offline music engines: composition, arrangement, MIDI, finishing."""
