@@ -13,6 +13,7 @@ import pytest
 from podium.catalog.card import ModelCard
 from podium.providers.base import Event, Provider, Request
 from podium.providers.fal import FalProvider
+from podium.providers.openai import OpenAIProvider
 from podium.providers.replicate import ReplicateProvider
 from podium.settings import Settings
 from podium.spec.vocabulary import ArtifactType, Task
@@ -47,8 +48,21 @@ class Case:
     outputs: tuple[ArtifactType, ...]
     queue: bool = True
     prompt: str = "a lemon soda can on a marble table"
+    server: str = ""
+    cost_usd: float | None = None
+
+    @property
+    def server_name(self) -> str:
+        """The loopback server this case talks to."""
+        return self.server or self.name
+
+    @property
+    def expected_cost(self) -> float:
+        """What one call of this case costs."""
+        return self.card.price.usd if self.cost_usd is None else self.cost_usd
 
 
+SPEECH = "Meet Lemon Fizz. Bright, cold and ready for summer."
 FAST = {"poll_s": 0.01, "poll_max_s": 0.05}
 
 CASES: dict[str, Case] = {
@@ -83,6 +97,40 @@ CASES: dict[str, Case] = {
         ),
         Task.TEXT_TO_IMAGE,
         (ArtifactType.IMAGE,),
+    ),
+    "openai-image": Case(
+        "openai-image",
+        OpenAIProvider,
+        ModelCard(
+            id="openai/gpt-image-1",
+            version="1",
+            tasks=(Task.TEXT_TO_IMAGE,),
+            endpoint="gpt-image-1",
+            credentials=("OPENAI_API_KEY",),
+            price={"usd": 0.042, "unit": "image"},
+        ),
+        Task.TEXT_TO_IMAGE,
+        (ArtifactType.IMAGE,),
+        queue=False,
+        server="openai",
+    ),
+    "openai-speech": Case(
+        "openai-speech",
+        OpenAIProvider,
+        ModelCard(
+            id="openai/gpt-4o-mini-tts",
+            version="1",
+            tasks=(Task.TEXT_TO_SPEECH,),
+            endpoint="gpt-4o-mini-tts",
+            credentials=("OPENAI_API_KEY",),
+            price={"usd": 0.015, "unit": "1k_chars"},
+        ),
+        Task.TEXT_TO_SPEECH,
+        (ArtifactType.AUDIO, ArtifactType.SUBTITLES),
+        queue=False,
+        server="openai",
+        prompt=SPEECH,
+        cost_usd=0.015 * len(SPEECH) / 1000,
     ),
 }
 
@@ -158,8 +206,9 @@ async def wire(
 
     def make(name: str, *, read_timeout: float = 10.0) -> Wired:
         case = CASES[name]
-        server = servers(name)
-        settings = Settings(home=podium_home, **{f"{name}_url": base_url(name, server)})
+        server = servers(case.server_name)
+        url = base_url(case.server_name, server)
+        settings = Settings(home=podium_home, **{f"{case.server_name}_url": url})
         client = httpx.AsyncClient(timeout=httpx.Timeout(read_timeout, connect=5.0))
         clients.append(client)
         return Wired(case, server, case.cls(settings, client), settings, client, [])

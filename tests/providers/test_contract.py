@@ -14,8 +14,9 @@ from podium.errors import BadOutput, PodiumError, QuotaExceeded, Refused, Transi
 from podium.providers.base import Provider
 from tests.providers.conftest import CASES, KEYS, Wired
 
-pytestmark = pytest.mark.parametrize("name", list(CASES))
-QUEUE = [n for n, c in CASES.items() if c.queue]
+EVERY = pytest.mark.parametrize("name", list(CASES))
+# queue protocols (submit, then poll): never finishing, failing after acceptance, lost creates
+QUEUED = pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.queue])
 
 
 def assert_no_secret(err: BaseException) -> None:
@@ -41,11 +42,12 @@ def check_output(result: object, case_outputs: tuple[object, ...]) -> None:
             assert img.size[0] > 0
 
 
+@EVERY
 async def test_happy_path(name: str, wire: Callable[..., Wired], tmp_path: Path) -> None:
     w = wire(name)
     result = await run(w, tmp_path)
     check_output(result, w.case.outputs)
-    assert result.cost_usd == pytest.approx(w.case.card.price.usd)  # type: ignore[attr-defined]
+    assert result.cost_usd == pytest.approx(w.case.expected_cost)  # type: ignore[attr-defined]
     assert all(o.path.parent == tmp_path for o in result.outputs)  # type: ignore[attr-defined]
     if w.case.queue:
         assert result.request_id  # type: ignore[attr-defined]
@@ -53,6 +55,7 @@ async def test_happy_path(name: str, wire: Callable[..., Wired], tmp_path: Path)
         assert {"queued"} <= {e.kind for e in w.events}
 
 
+@EVERY
 @pytest.mark.parametrize(
     ("knob", "value", "expected"),
     [
@@ -83,6 +86,7 @@ async def test_submit_faults(
         check_output(await run(w, tmp_path / "again"), w.case.outputs)
 
 
+@EVERY
 @pytest.mark.parametrize(("knob", "expected"), [("corrupt", BadOutput), ("refuse", Refused)])
 async def test_output_faults(
     name: str, knob: str, expected: type[PodiumError], wire: Callable[..., Wired], tmp_path: Path
@@ -95,6 +99,7 @@ async def test_output_faults(
     assert_no_secret(info.value)
 
 
+@EVERY
 async def test_connection_dropped_mid_body(
     name: str, wire: Callable[..., Wired], tmp_path: Path
 ) -> None:
@@ -104,6 +109,7 @@ async def test_connection_dropped_mid_body(
         await run(w, tmp_path)
 
 
+@EVERY
 async def test_slow_server(name: str, wire: Callable[..., Wired], tmp_path: Path) -> None:
     w = wire(name)
     w.server.faults.slow_s = 0.2
@@ -116,11 +122,10 @@ async def test_slow_server(name: str, wire: Callable[..., Wired], tmp_path: Path
         await run(impatient, tmp_path / "impatient")
 
 
+@QUEUED
 async def test_never_finishing_job_is_cancelled(
     name: str, wire: Callable[..., Wired], tmp_path: Path
 ) -> None:
-    if name not in QUEUE:
-        pytest.skip("not a queue protocol")  # pragma: no cover - every case today is a queue
     w = wire(name)
     w.server.faults.never_finish = True
     job = await w.provider.submit(w.request(tmp_path), w.report)
@@ -131,6 +136,7 @@ async def test_never_finishing_job_is_cancelled(
     assert "started" in {e.kind for e in w.events}
 
 
+@QUEUED
 async def test_failure_after_acceptance(
     name: str, wire: Callable[..., Wired], tmp_path: Path
 ) -> None:
@@ -144,6 +150,7 @@ async def test_failure_after_acceptance(
     assert_no_secret(info.value)
 
 
+@QUEUED
 async def test_resume_by_request_id(name: str, wire: Callable[..., Wired], tmp_path: Path) -> None:
     w = wire(name)
     w.server.faults.run_s = 0.3
@@ -158,6 +165,7 @@ async def test_resume_by_request_id(name: str, wire: Callable[..., Wired], tmp_p
     assert w.server.stats.to_dict()["creates_total"] == 1
 
 
+@QUEUED
 async def test_lost_create_response(name: str, wire: Callable[..., Wired], tmp_path: Path) -> None:
     w = wire(name)
     w.server.faults.lose_create = 1
@@ -174,6 +182,7 @@ async def test_lost_create_response(name: str, wire: Callable[..., Wired], tmp_p
     assert w.server.stats.to_dict()["creates_total"] == 1
 
 
+@EVERY
 async def test_missing_key_is_unavailable(
     name: str, wire: Callable[..., Wired], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,7 +28,7 @@ from podium.errors import (
     Transient,
     Unavailable,
 )
-from podium.providers.base import InputArtifact, OutputFile, Provider, Request
+from podium.providers.base import Event, InputArtifact, OutputFile, Provider, Reporter, Request
 from podium.spec.vocabulary import ArtifactType
 
 Classify = Callable[[httpx.Response, str], PodiumError | None]
@@ -492,3 +492,60 @@ async def collect_outputs(
                 hint="check the card's extra.outputs paths against the model's schema",
             )
     return files
+
+
+async def stream_to_file(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    dest: Path,
+    *,
+    where: str,
+    env: str,
+    report: Reporter,
+    secrets: Iterable[str] = (),
+    classify: Classify | None = None,
+    **kwargs: Any,
+) -> tuple[float, httpx.Headers]:
+    """Stream a response body (e.g. speech) into ``dest`` as it arrives.
+
+    Each chunk is reported as a ``partial`` event on the growing file; the first one also
+    carries the time to first byte.
+
+    Returns:
+        The time to first byte in ms, and the response headers.
+
+    Raises:
+        PodiumError: the translated failure (a body cut short is Transient).
+    """
+    secrets = tuple(secrets)
+    started = time.monotonic()
+    ttfb_ms: float | None = None
+    total = 0
+    try:
+        async with client.stream(method, url, **kwargs) as response:
+            if not response.is_success:
+                await response.aread()
+                err = classify(response, where) if classify else None
+                raise err or status_error(response, where, secrets, env)
+            with dest.open("wb") as out:
+                async for chunk in response.aiter_bytes():
+                    if not chunk:
+                        continue
+                    if ttfb_ms is None:
+                        ttfb_ms = (time.monotonic() - started) * 1000.0
+                    out.write(chunk)
+                    out.flush()
+                    total += len(chunk)
+                    data: dict[str, Any] = {"bytes": total}
+                    if total == len(chunk):
+                        data["ttfb_ms"] = ttfb_ms
+                    report(Event("partial", path=dest, data=data))
+            headers = response.headers
+    except httpx.TimeoutException as exc:
+        raise Transient(f"{method} {url} timed out ({type(exc).__name__})", where=where) from None
+    except httpx.TransportError as exc:
+        raise Transient(
+            f"{method} {url} broke off after {total} bytes: {type(exc).__name__}", where=where
+        ) from None
+    return (ttfb_ms if ttfb_ms is not None else (time.monotonic() - started) * 1000.0), headers
