@@ -101,7 +101,7 @@ def test_models_lists_availability_and_why(cli: CliRunner) -> None:
     fal = json.loads(cli.invoke(app, ["models", "--json", "--provider", "fal"]).stdout)
     assert {r["id"] for r in fal} == {"fal/test-image", "fal/test-video"}
     table = cli.invoke(app, ["models", "--task", "text-to-speech"]).stdout
-    assert "openai/test-speech" in table and "provider 'openai' is not installed" in table
+    assert "acme/test-speech" in table and "provider 'acme' is not installed" in table
 
 
 def test_models_show_renders_the_prompt(cli: CliRunner) -> None:
