@@ -20,7 +20,7 @@ from podium.providers.local.scene.model import (
     Scene,
     Style,
 )
-from podium.providers.local.scene.prompt import aspect_of, scene_from_prompt
+from podium.providers.local.scene.prompt import aspect_of, frame_size, scene_from_prompt
 
 __all__ = [
     "Background",
@@ -36,6 +36,7 @@ __all__ = [
     "Style",
     "aspect_of",
     "frame",
+    "frame_size",
     "framing_camera",
     "orbit_of",
     "scene_from_prompt",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,6 +66,21 @@ def _grid_indices(cols: int, rows: int) -> NDArray[np.uint32]:
     b = (c + 1) * (rows + 1) + r
     tris = np.stack([a, b, b + 1, a, b + 1, a + 1], axis=-1).reshape(-1, 3)
     return tris.astype(np.uint32)
+
+
+def grid(
+    name: str, role: str, verts: NDArray[Any], norms: NDArray[Any], uvs: NDArray[Any]
+) -> MeshPart:
+    """A part from a (cols+1, rows+1) grid of vertices, normals and uvs."""
+    cols, rows = verts.shape[0] - 1, verts.shape[1] - 1
+    return MeshPart(
+        name,
+        role,
+        verts.reshape(-1, 3).astype(np.float32),
+        _unit(norms.reshape(-1, 3)),
+        uvs.reshape(-1, 2).astype(np.float32),
+        _grid_indices(cols, rows),
+    )
 
 
 def _profile_normals(prof: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -16,6 +16,7 @@ import numpy as np
 from podium.providers.local.scene.mesh import (
     MeshPart,
     extrude,
+    grid,
     lathe,
     quad,
     rounded_rect,
@@ -185,38 +186,19 @@ def _tube(w: float, h: float, d: float) -> list[MeshPart]:
     dv = np.gradient(verts, axis=1)
     da = np.gradient(verts, axis=0)
     norms = np.cross(da, dv)
-    body = _grid_part("body", "body", verts, norms, aa, vv, rows)
-    front = quad(
-        "label",
-        "label",
-        (0.0, cap_h + (h - cap_h) * 0.45, r * 0.62),
-        (r * 0.72, 0.0, 0.0),
-        (0.0, (h - cap_h) * 0.25, r * 0.12),
-    )
-    return [cap, body, front]
-
-
-def _grid_part(
-    name: str,
-    role: str,
-    verts: np.ndarray,
-    norms: np.ndarray,
-    aa: np.ndarray,
-    vv: np.ndarray,
-    rows: int,
-) -> MeshPart:
-    from podium.providers.local.scene.mesh import _grid_indices, _unit
-
-    cols = verts.shape[0] - 1
     uvs = np.stack([(aa + np.pi) / (2 * np.pi), vv / rows], axis=-1)
-    return MeshPart(
-        name,
-        role,
-        verts.reshape(-1, 3).astype(np.float32),
-        _unit(norms.reshape(-1, 3)),
-        uvs.reshape(-1, 2).astype(np.float32),
-        _grid_indices(cols, rows),
+    body = grid("body", "body", verts, norms, uvs)
+    # the label is a patch of the body's own surface, lifted along its normals
+    cols_in = np.abs(a) <= 1.0
+    rows_in = (v >= 0.2) & (v <= 0.62)
+    patch = verts[cols_in][:, rows_in]
+    pn = norms[cols_in][:, rows_in]
+    pn = pn / np.maximum(np.linalg.norm(pn, axis=-1, keepdims=True), 1e-12)
+    pu, pv = np.meshgrid(
+        np.linspace(0, 1, patch.shape[0]), np.linspace(0, 1, patch.shape[1]), indexing="ij"
     )
+    front = grid("label", "label", patch + pn * 0.0006, pn, np.stack([pu, pv], axis=-1))
+    return [cap, body, front]
 
 
 def _box(w: float, h: float, d: float) -> list[MeshPart]:
@@ -251,7 +233,7 @@ def _phone(w: float, h: float, d: float) -> list[MeshPart]:
     slab = extrude("body", "body", outline, -d / 2, d / 2)
     body = [p.transformed(rot, (0.0, h / 2, 0.0)) for p in slab]
     screen = quad(
-        "screen", "label", (0.0, h / 2, d / 2 + 0.0005), (w * 0.45, 0, 0), (0, h * 0.46, 0)
+        "screen", "screen", (0.0, h / 2, d / 2 + 0.0005), (w * 0.45, 0, 0), (0, h * 0.46, 0)
     )
     lens = lathe(
         "camera",
@@ -274,16 +256,14 @@ def _dropper(w: float, h: float, d: float) -> list[MeshPart]:
     ]
     collar = [(0.0, h * 0.6), (r * 0.48, h * 0.6), (r * 0.48, h * 0.6), (r * 0.48, h * 0.7)]
     collar += [(r * 0.48, h * 0.7), (r * 0.3, h * 0.7)]
-    a = np.linspace(0, np.pi, 12)
-    bulb = [(r * 0.3, h * 0.7)] + [
-        (r * 0.32 * np.sin(t) + 1e-4, h * 0.78 + h * 0.11 * (1 - np.cos(t)) * 0.5 + h * 0.03 * t)
-        for t in a
-    ]
+    a = np.linspace(0.0, np.pi / 2, 10)
+    bulb = [(r * 0.3, h * 0.7), (r * 0.36, h * 0.73), (r * 0.36, h * 0.9)]
+    bulb += [(r * 0.36 * np.cos(t) + 1e-4, h * 0.9 + r * 0.36 * np.sin(t)) for t in a]
     band = [(r * 1.004, h * 0.1), (r * 1.004, h * 0.42)]
     return [
         lathe("body", "body", body),
         lathe("collar", "accent", collar, segments=40),
-        lathe("bulb", "accent", [(0.0, h * 0.7), *bulb[1:]], segments=40),
+        lathe("bulb", "accent", [(0.0, h * 0.7), *bulb], segments=40),
         lathe("label", "label", band, segments=48, arc=(-LABEL_ARC / 2, LABEL_ARC / 2)),
     ]
 

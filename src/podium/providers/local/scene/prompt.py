@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from podium.providers.local.scene import looks
-from podium.providers.local.scene.camera import frame, radius
+from podium.providers.local.scene.camera import PERSPECTIVES, frame, radius
 from podium.providers.local.scene.model import (
     RGB,
     Background,
@@ -27,6 +27,7 @@ from podium.providers.local.scene.model import (
 )
 from podium.providers.local.scene.products import SPECS
 
+ROUND = ("bottle", "can", "jar", "tube", "mug", "dropper")
 BRANDS = ("AURA", "NOVA", "LUMEN", "ORBIT", "SOLA", "KITE", "VELA", "MOSS")
 
 
@@ -95,7 +96,7 @@ def scene_from_prompt(
     negative = _text(prompt_fields, "negative")
     kind = product_kind(subject, rng)
     spec = SPECS[kind]
-    product = Product(kind, spec.size, yaw_deg=rng.uniform(-8.0, 8.0))
+    yaw = rng.uniform(-8.0, 8.0)
 
     mood_name = _pick(_text(prompt_fields, "mood"), looks.MOOD_WORDS, "neutral")
     mood = looks.MOODS[mood_name]
@@ -119,7 +120,9 @@ def scene_from_prompt(
         material = dataclasses.replace(material, roughness=0.35, opacity=0.55)
 
     lighting_name = _pick(_text(prompt_fields, "lighting"), looks.LIGHTING_WORDS, "three-point")
-    lighting = looks.lighting(lighting_name, radius(product), rng.uniform(-10.0, 10.0))
+    lighting = looks.lighting(
+        lighting_name, radius(Product(kind, spec.size)), rng.uniform(-10.0, 10.0)
+    )
     background = _background(prompt_fields, lighting_name, mood, style_name)
 
     label = _label(prompt_fields, params, raw_subject, mood, rng)
@@ -128,6 +131,9 @@ def scene_from_prompt(
     perspective = _pick(
         _text(prompt_fields, "perspective"), looks.PERSPECTIVE_WORDS, "three-quarter"
     )
+    if kind in ROUND:  # a round product turns its label towards the camera
+        yaw += PERSPECTIVES.get(perspective, PERSPECTIVES["three-quarter"])[0] * 0.85
+    product = Product(kind, spec.size, yaw_deg=yaw)
     camera = frame(
         product,
         composition=composition,
@@ -160,8 +166,9 @@ def _background(
     dark = lighting_name in ("neon-rim", "low-key") or mood.name in ("mysterious", "luxurious")
     if colour is None:
         colour = mood.palette[0]
-        if dark:
-            colour = tuple(c * 0.12 for c in mood.palette[0])  # type: ignore[assignment]
+        if dark:  # a dark set: the lamps must not light the sweep up to grey
+            scale = 0.04 if lighting_name == "low-key" else 0.12
+            colour = tuple(c * scale for c in mood.palette[0])  # type: ignore[assignment]
         elif lighting_name == "golden-hour":
             colour = (0.85, 0.62, 0.45)
     top = tuple(min(1.0, c * 1.08 + 0.03) for c in colour)
@@ -198,3 +205,24 @@ def _label(
     if abs(sum(paper) - sum(ink)) < 0.9:
         ink = (0.08, 0.08, 0.1) if sum(paper) > 1.5 else (0.96, 0.95, 0.92)
     return Label(str(image) if image else None, text.strip()[:24], paper, ink)
+
+
+def frame_size(params: Mapping[str, Any], long_side: int = 1024) -> tuple[int, int]:
+    """(width, height) from ``width``/``height``/``aspect_ratio``, even numbers (H.264 needs them).
+
+    One of width/height with an aspect ratio gives the other; neither gives ``long_side`` on
+    the longer side.
+    """
+    w, h = params.get("width"), params.get("height")
+    aspect = aspect_of({"aspect_ratio": params.get("aspect_ratio")})
+    if w and h:
+        width, height = int(w), int(h)
+    elif w:
+        width, height = int(w), round(int(w) / aspect)
+    elif h:
+        width, height = round(int(h) * aspect), int(h)
+    elif aspect >= 1:
+        width, height = long_side, round(long_side / aspect)
+    else:
+        width, height = round(long_side * aspect), long_side
+    return max(2, width // 2 * 2), max(2, height // 2 * 2)

@@ -1,0 +1,395 @@
+"""Rendering a :class:`Scene` with moderngl: shadow map, backdrop, floor reflection, floor,
+product, then the finish (:mod:`.post`).
+
+Passes, in order: the key light's depth map (sampled with 12-tap PCF for soft shadows); the
+backdrop; the product mirrored under the floor, faded with height (the floor's reflection); the
+floor, blended over that reflection; the product's opaque parts; its glass, back faces then front
+faces; the toon outline. All of it into a 4× multisampled frame, optionally supersampled, which
+is what anti-aliases edges.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import moderngl
+import numpy as np
+from numpy.typing import NDArray
+
+from podium.providers.local.scene import gl
+from podium.providers.local.scene.camera import radius
+from podium.providers.local.scene.model import Scene
+from podium.providers.local.scene.post import finish
+
+BG_KINDS = {"solid": 0, "gradient": 1, "sweep": 2, "environment": 3}
+SHADOW_SIZE = 2048
+EXPOSURE = 0.6  # lamps are bright enough for a white sweep to sit just under clipping
+
+
+def look_at(
+    eye: NDArray[np.float64], target: NDArray[np.float64], up: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """A right-handed view matrix."""
+    f = (target - eye) / float(np.linalg.norm(target - eye))
+    s = np.cross(f, up)
+    s = s / max(float(np.linalg.norm(s)), 1e-12)
+    u = np.cross(s, f)
+    m = np.eye(4)
+    m[0, :3], m[1, :3], m[2, :3] = s, u, -f
+    m[:3, 3] = -m[:3, :3] @ eye
+    return m
+
+
+def perspective(fov_deg: float, aspect: float, near: float, far: float) -> NDArray[np.float64]:
+    """An OpenGL perspective projection."""
+    f = 1.0 / math.tan(math.radians(fov_deg) / 2)
+    m = np.zeros((4, 4))
+    m[0, 0], m[1, 1] = f / aspect, f
+    m[2, 2], m[2, 3] = (far + near) / (near - far), 2 * far * near / (near - far)
+    m[3, 2] = -1.0
+    return m
+
+
+def ortho(half: float, near: float, far: float) -> NDArray[np.float64]:
+    """An OpenGL orthographic projection of a square ``2 * half`` wide."""
+    m = np.eye(4)
+    m[0, 0] = m[1, 1] = 1.0 / half
+    m[2, 2], m[2, 3] = -2.0 / (far - near), -(far + near) / (far - near)
+    return m
+
+
+def _gl(m: NDArray[np.float64]) -> bytes:
+    return m.T.astype("f4").tobytes()  # GL wants column-major
+
+
+@dataclass
+class Frame:
+    """A rendered frame before and after the finish."""
+
+    rgb: NDArray[np.uint8]
+    depth: NDArray[np.float32] | None
+
+
+class Targets:
+    """Framebuffers of one size, kept between frames."""
+
+    def __init__(self, ctx: moderngl.Context, width: int, height: int) -> None:
+        samples = min(4, ctx.max_samples)
+        self.size = (width, height)
+        self.msaa = ctx.framebuffer(
+            color_attachments=[ctx.renderbuffer((width, height), 4, samples=samples)],
+            depth_attachment=ctx.depth_renderbuffer((width, height), samples=samples),
+        )
+        self.resolved = ctx.framebuffer(color_attachments=[ctx.renderbuffer((width, height), 4)])
+        self.depth = ctx.framebuffer(
+            color_attachments=[ctx.renderbuffer((width, height), 1, dtype="f4")],
+            depth_attachment=ctx.depth_renderbuffer((width, height)),
+        )
+
+
+_TARGETS: dict[tuple[int, int], Targets] = {}
+_SHADOW: dict[str, moderngl.Framebuffer | moderngl.Texture] = {}
+
+
+def _targets(width: int, height: int) -> Targets:
+    key = (width, height)
+    if key not in _TARGETS:
+        if len(_TARGETS) > 4:
+            _TARGETS.clear()
+        _TARGETS[key] = Targets(gl.context(), width, height)
+    return _TARGETS[key]
+
+
+def _shadow_target() -> tuple[moderngl.Framebuffer, moderngl.Texture]:
+    if not _SHADOW:
+        ctx = gl.context()
+        tex = ctx.depth_texture((SHADOW_SIZE, SHADOW_SIZE))
+        tex.compare_func = "<="
+        tex.repeat_x = tex.repeat_y = False
+        tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        _SHADOW["tex"] = tex
+        _SHADOW["fbo"] = ctx.framebuffer(depth_attachment=tex)
+    return _SHADOW["fbo"], _SHADOW["tex"]  # type: ignore[return-value]
+
+
+def _model(yaw_deg: float, mirror: bool = False) -> NDArray[np.float64]:
+    a = math.radians(yaw_deg)
+    m = np.eye(4)
+    m[0, 0], m[0, 2], m[2, 0], m[2, 2] = math.cos(a), math.sin(a), -math.sin(a), math.cos(a)
+    if mirror:
+        m = np.diag([1.0, -1.0, 1.0, 1.0]) @ m
+    return m
+
+
+def camera_matrices(scene: Scene, aspect: float) -> tuple[NDArray[np.float64], float]:
+    """The camera's view-projection matrix and its distance to the target."""
+    cam = scene.camera
+    eye, target = np.array(cam.position, float), np.array(cam.target, float)
+    dist = float(np.linalg.norm(eye - target))
+    fwd = (target - eye) / max(dist, 1e-9)
+    up = np.array([0.0, 1.0, 0.0])
+    if abs(fwd[1]) > 0.97:  # looking straight down: the product's front at the frame's bottom
+        flat = np.array([fwd[0], 0.0, fwd[2]])
+        n = float(np.linalg.norm(flat))
+        up = flat / n if n > 1e-6 else np.array([0.0, 0.0, -1.0])
+    r = radius(scene.product)
+    proj = perspective(cam.fov_deg, aspect, max(dist - 60 * r, dist * 0.02), dist + 80 * r)
+    return proj @ look_at(eye, target, up), dist
+
+
+def render(scene: Scene, width: int, height: int, *, supersample: int = 1) -> NDArray[np.uint8]:
+    """Render ``scene`` to an (height, width, 3) uint8 RGB image, finish included.
+
+    Args:
+        scene: what to draw.
+        width: output width in pixels.
+        height: output height in pixels.
+        supersample: render this many times larger and downsample (2 for stills).
+    """
+    ss = max(1, int(supersample))
+    w, h = width * ss, height * ss
+    rgb = _draw(scene, w, h)
+    depth = _draw_depth(scene, w, h) if scene.style.dof > 0 else None
+    return finish(rgb, depth, scene, (width, height))
+
+
+def _uniforms(prog: moderngl.Program, values: dict[str, object]) -> None:
+    for name, value in values.items():
+        if name not in prog:
+            continue
+        uni = prog[name]
+        if isinstance(value, bytes):
+            uni.write(value)  # type: ignore[union-attr]
+        else:
+            uni.value = value  # type: ignore[union-attr]
+
+
+def _common(
+    scene: Scene, vp: NDArray[np.float64], light_vp: NDArray[np.float64], size: tuple[int, int]
+) -> dict[str, object]:
+    lights = scene.lighting.lights[:4]
+    pad = 4 - len(lights)
+    r = radius(scene.product)
+    bg = scene.background
+    return {
+        "u_vp": _gl(vp),
+        "u_cam": tuple(scene.camera.position),
+        "u_centre": (0.0, scene.product.size[1] / 2, 0.0),
+        "u_radius": r,
+        "u_nlights": len(lights),
+        "u_lpos": [tuple(x.position) for x in lights] + [(0.0, 1.0, 0.0)] * pad,
+        "u_lcol": [tuple(c * x.intensity for c in x.color) for x in lights]
+        + [(0.0, 0.0, 0.0)] * pad,
+        "u_lsize": [x.size for x in lights] + [0.0] * pad,
+        "u_ambient": tuple(scene.lighting.ambient),
+        "u_bg_top": tuple(bg.top),
+        "u_bg_bottom": tuple(bg.bottom),
+        "u_floor": tuple(bg.floor),
+        "u_bg_kind": BG_KINDS.get(bg.kind, 2),
+        "u_viewport": (float(size[0]), float(size[1])),
+        "u_light_vp": _gl(light_vp),
+        "u_shadows": scene.shadows,
+        "u_shadow_soft": 0.004 + 0.02 * lights[0].size if lights else 0.01,
+        "u_toon": scene.style.toon_steps,
+        "u_exposure": EXPOSURE,
+        "u_shadow": 0,
+        "u_tex": 1,
+        "u_inflate": 0.0,
+        "u_mirror": False,
+        "u_flat": False,
+        "u_fade": 1.0,
+    }
+
+
+def _light_matrix(scene: Scene) -> NDArray[np.float64]:
+    """The key light's view-projection: an orthographic box around the product."""
+    r = radius(scene.product)
+    centre = np.array([0.0, scene.product.size[1] / 2, 0.0])
+    lights = scene.lighting.lights
+    pos = np.array(lights[0].position if lights else (0.0, 10 * r, 0.0), float)
+    d = float(np.linalg.norm(pos - centre))
+    up = np.array([0.0, 1.0, 0.0]) if abs((pos - centre)[1]) < 0.99 * d else np.array([0, 0, 1.0])
+    m: NDArray[np.float64] = ortho(r * 1.3, max(d - 3 * r, 1e-3), d + 120 * r) @ look_at(
+        pos, centre, up
+    )
+    return m
+
+
+def _parts(scene: Scene) -> list[gl.GpuPart]:
+    return gl.product_parts(scene.product.kind, scene.product.size)
+
+
+def _material(scene: Scene, part: gl.GpuPart) -> dict[str, object]:
+    mat = scene.material
+    role = part.part.role
+    if role == "accent":
+        metal = mat.accent_metallic
+        return {
+            "u_color": tuple(mat.accent_color),
+            "u_rough": 0.22 if metal else 0.3,
+            "u_metal": metal,
+            "u_opacity": 1.0,
+            "u_aniso": 0.5 if metal else 0.0,
+            "u_textured": False,
+        }
+    if role == "screen":
+        return {
+            "u_color": (0.02, 0.02, 0.03),
+            "u_rough": 0.05,
+            "u_metal": 0.0,
+            "u_opacity": 1.0,
+            "u_aniso": 0.0,
+            "u_textured": True,
+        }
+    if role == "label":
+        return {
+            "u_color": tuple(scene.label.color),
+            "u_rough": 0.4,
+            "u_metal": 0.0,
+            "u_opacity": 1.0,
+            "u_aniso": 0.0,
+            "u_textured": True,
+        }
+    return {
+        "u_color": tuple(mat.color),
+        "u_rough": mat.roughness,
+        "u_metal": mat.metallic,
+        "u_opacity": mat.opacity,
+        "u_aniso": mat.anisotropy,
+        "u_textured": False,
+    }
+
+
+def _draw_product(
+    scene: Scene, common: dict[str, object], *, mirror: bool = False, glass: bool | None = None
+) -> None:
+    ctx = gl.context()
+    prog = gl.programs()["product"]
+    model = _model(scene.product.yaw_deg, mirror)
+    for part in _parts(scene):
+        values = {**common, **_material(scene, part), "u_model": _gl(model), "u_mirror": mirror}
+        is_glass = float(values["u_opacity"]) < 1.0  # type: ignore[arg-type]
+        if glass is not None and is_glass != glass:
+            continue
+        if part.part.role in ("label", "screen"):
+            if not scene.label.text and not scene.label.image and part.part.role == "label":
+                continue
+            gl.label_texture(scene.label, part.label_aspect, part.part.role).use(1)
+        _uniforms(prog, values)
+        if is_glass and not mirror:
+            fbo = ctx.fbo
+            fbo.depth_mask = False
+            ctx.enable(moderngl.CULL_FACE)
+            ctx.cull_face = "front"
+            part.vaos["product"].render()
+            ctx.cull_face = "back"
+            part.vaos["product"].render()
+            ctx.disable(moderngl.CULL_FACE)
+            fbo.depth_mask = True
+        else:
+            part.vaos["product"].render()
+
+
+def _draw(scene: Scene, w: int, h: int) -> NDArray[np.uint8]:
+    ctx = gl.context()
+    vp, _ = camera_matrices(scene, w / h)
+    light_vp = _light_matrix(scene)
+    shadow_fbo, shadow_tex = _shadow_target()
+    model = _gl(_model(scene.product.yaw_deg))
+    shadow_prog = gl.programs()["shadow"]
+    if scene.shadows:
+        shadow_fbo.use()
+        shadow_fbo.clear(depth=1.0)
+        ctx.enable(moderngl.DEPTH_TEST)
+        ctx.disable(moderngl.CULL_FACE)
+        _uniforms(shadow_prog, {"u_vp": _gl(light_vp), "u_model": model, "u_inflate": 0.0})
+        for part in _parts(scene):
+            part.vaos["shadow"].render()
+    targets = _targets(w, h)
+    fbo = targets.msaa
+    fbo.use()
+    bg = scene.background
+    fbo.clear(*bg.bottom, 1.0, depth=1.0)
+    shadow_tex.use(0)
+    common = _common(scene, vp, light_vp, (w, h))
+    common["u_inv_vp"] = _gl(np.asarray(np.linalg.inv(vp), dtype=np.float64))
+    ctx.disable(moderngl.DEPTH_TEST)
+    _uniforms(gl.programs()["backdrop"], common)
+    gl.fullscreen().render()
+    ctx.enable(moderngl.DEPTH_TEST)
+    ctx.enable(moderngl.BLEND)
+    ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
+    if scene.reflections and bg.reflectivity > 0:
+        ctx.front_face = "cw"
+        _draw_product(scene, {**common, "u_fade": 1.0}, mirror=True)
+        ctx.front_face = "ccw"
+    floor = gl.floor_part(BG_KINDS.get(bg.kind, 2), radius(scene.product))
+    footprint = 0.5 * min(scene.product.size[0], scene.product.size[2] or scene.product.size[0])
+    fprog = gl.programs()["floor"]
+    _uniforms(
+        fprog,
+        {
+            **common,
+            "u_model": _gl(np.eye(4)),
+            "u_reflect": bg.reflectivity if scene.reflections else 0.0,
+            "u_footprint": footprint,
+        },
+    )
+    floor.vaos["floor"].render()
+    _draw_product(scene, common, glass=False)
+    if scene.style.outline > 0:
+        _outline(scene, common, h)
+    _draw_product(scene, common, glass=True)
+    ctx.disable(moderngl.BLEND)
+    ctx.copy_framebuffer(targets.resolved, fbo)
+    raw = targets.resolved.read(components=3)
+    img = np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3)
+    return np.ascontiguousarray(img[::-1])
+
+
+def _outline(scene: Scene, common: dict[str, object], h: int) -> None:
+    """Toon ink: the product's back faces pushed out along their normals, drawn black."""
+    ctx = gl.context()
+    prog = gl.programs()["product"]
+    _, dist = camera_matrices(scene, 1.0)
+    pixel = 2 * dist * math.tan(math.radians(scene.camera.fov_deg) / 2) / h
+    ctx.enable(moderngl.CULL_FACE)
+    ctx.cull_face = "front"
+    for part in _parts(scene):
+        if part.part.role == "label":
+            continue
+        _uniforms(
+            prog,
+            {
+                **common,
+                "u_model": _gl(_model(scene.product.yaw_deg)),
+                "u_flat": True,
+                "u_inflate": pixel * scene.style.outline * h / 512,
+            },
+        )
+        part.vaos["product"].render()
+    ctx.cull_face = "back"
+    ctx.disable(moderngl.CULL_FACE)
+    _uniforms(prog, {"u_flat": False, "u_inflate": 0.0})
+
+
+def _draw_depth(scene: Scene, w: int, h: int) -> NDArray[np.float32]:
+    """Distance along the view axis per pixel (the backdrop far away), for depth of field."""
+    ctx = gl.context()
+    vp, dist = camera_matrices(scene, w / h)
+    targets = _targets(w, h)
+    targets.depth.use()
+    far = dist * 100.0
+    targets.depth.clear(far, 0.0, 0.0, 1.0, depth=1.0)
+    ctx.enable(moderngl.DEPTH_TEST)
+    prog = gl.programs()["depth"]
+    _uniforms(prog, {"u_vp": _gl(vp), "u_model": _gl(_model(scene.product.yaw_deg))})
+    for part in _parts(scene):
+        part.vaos["depth"].render()
+    _uniforms(prog, {"u_model": _gl(np.eye(4))})
+    gl.floor_part(BG_KINDS.get(scene.background.kind, 2), radius(scene.product)).vaos[
+        "depth"
+    ].render()
+    raw = targets.depth.read(components=1, dtype="f4")
+    return np.frombuffer(raw, dtype=np.float32).reshape(h, w)[::-1].copy()

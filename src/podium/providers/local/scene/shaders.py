@@ -1,0 +1,319 @@
+"""GLSL of the studio renderer: one lighting model shared by the product, its floor
+reflection, the floor and the sweep.
+
+Lighting is done in linear light and tone-mapped (ACES fit) at the end of each shader. The
+studio environment that glossy surfaces reflect is procedural: the backdrop's gradient plus a
+bright soft card in the direction of every light, which is what makes glass and metal read as
+photographed in a studio rather than drawn.
+"""
+
+from __future__ import annotations
+
+VERTEX = """
+#version 330
+uniform mat4 u_vp;
+uniform mat4 u_model;
+uniform float u_inflate;
+in vec3 in_pos;
+in vec3 in_nrm;
+in vec2 in_uv;
+out vec3 v_pos;
+out vec3 v_nrm;
+out vec2 v_uv;
+void main() {
+    vec4 world = u_model * vec4(in_pos + in_nrm * u_inflate, 1.0);
+    v_pos = world.xyz;
+    v_nrm = mat3(u_model) * in_nrm;
+    v_uv = in_uv;
+    gl_Position = u_vp * world;
+}
+"""
+
+DEPTH_VERTEX = """
+#version 330
+uniform mat4 u_vp;
+uniform mat4 u_model;
+in vec3 in_pos;
+out float v_depth;
+void main() {
+    gl_Position = u_vp * u_model * vec4(in_pos, 1.0);
+    v_depth = gl_Position.w;
+}
+"""
+
+DEPTH_FRAGMENT = """
+#version 330
+in float v_depth;
+out vec4 f_out;
+void main() { f_out = vec4(v_depth, 0.0, 0.0, 1.0); }
+"""
+
+SHADOW_FRAGMENT = """
+#version 330
+void main() {}
+"""
+
+COMMON = """
+#version 330
+const float PI = 3.14159265;
+uniform vec3 u_cam;
+uniform vec3 u_centre;
+uniform float u_radius;
+uniform int u_nlights;
+uniform vec3 u_lpos[4];
+uniform vec3 u_lcol[4];
+uniform float u_lsize[4];
+uniform vec3 u_ambient;
+uniform vec3 u_bg_top;
+uniform vec3 u_bg_bottom;
+uniform vec3 u_floor;
+uniform int u_bg_kind;          // 0 solid, 1 gradient, 2 sweep, 3 environment
+uniform vec2 u_viewport;
+uniform mat4 u_light_vp;
+uniform sampler2DShadow u_shadow;
+uniform bool u_shadows;
+uniform float u_shadow_soft;
+uniform int u_toon;
+uniform float u_exposure;
+
+const vec2 POISSON[12] = vec2[](
+    vec2(-0.326, -0.406), vec2(-0.840, -0.074), vec2(-0.696, 0.457), vec2(-0.203, 0.621),
+    vec2(0.962, -0.195), vec2(0.473, -0.480), vec2(0.519, 0.767), vec2(0.185, -0.893),
+    vec2(0.507, 0.064), vec2(0.896, 0.412), vec2(-0.322, -0.933), vec2(-0.792, -0.598));
+
+float shadow_at(vec3 p, vec3 n) {
+    if (!u_shadows) return 1.0;
+    vec4 lp = u_light_vp * vec4(p + n * u_radius * 0.01, 1.0);
+    vec3 s = lp.xyz / lp.w * 0.5 + 0.5;
+    if (s.x < 0.0 || s.x > 1.0 || s.y < 0.0 || s.y > 1.0 || s.z > 1.0) return 1.0;
+    float lit = 0.0;
+    for (int i = 0; i < 12; i++) {
+        lit += texture(u_shadow, vec3(s.xy + POISSON[i] * u_shadow_soft, s.z - 0.0015));
+    }
+    return lit / 12.0;
+}
+
+vec3 backdrop(vec2 uv) {
+    if (u_bg_kind == 1) {
+        float g = smoothstep(0.0, 1.0, uv.y);
+        vec3 c = mix(u_bg_bottom, u_bg_top, g);
+        float glow = exp(-4.0 * dot(uv - vec2(0.5, 0.55), uv - vec2(0.5, 0.55)));
+        return c * (0.85 + 0.3 * glow);
+    }
+    if (u_bg_kind == 0) return u_bg_top;
+    return mix(u_bg_bottom, u_bg_top, smoothstep(0.0, 0.9, uv.y));
+}
+
+vec3 studio_env(vec3 d, float rough) {
+    // a dim studio: the floor below, the backdrop's colour around, bright soft cards at the lamps
+    float t = d.y * 0.5 + 0.5;
+    vec3 c = mix(u_floor * 0.25, mix(u_bg_bottom, u_bg_top, 0.5) * 0.45, smoothstep(0.4, 0.6, t));
+    c += u_ambient * 0.5;
+    for (int i = 0; i < 4; i++) {
+        if (i >= u_nlights) break;
+        vec3 ld = normalize(u_lpos[i] - u_centre);
+        // a tall strip card: wide in height, narrow across, as softboxes are
+        vec3 side = normalize(cross(ld, vec3(0.0, 1.0, 0.0)) + vec3(1e-4));
+        float across = abs(dot(d, side));
+        float along = dot(d, ld);
+        float w = 0.1 + u_lsize[i] * 0.35 + rough * 0.6;
+        float k = smoothstep(w, w * 0.4, across) * smoothstep(0.2 - rough * 0.5, 0.8, along);
+        c += u_lcol[i] * k * 2.2 / (1.0 + rough * 8.0);
+    }
+    return c;
+}
+
+vec3 tonemap(vec3 x) {
+    x *= u_exposure;
+    x = clamp((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14), 0.0, 1.0);
+    return pow(x, vec3(1.0 / 2.2));
+}
+
+float band(float x) {
+    if (u_toon <= 0) return x;
+    return floor(x * float(u_toon) + 0.35) / float(u_toon);
+}
+
+// direct light of every lamp on a surface: diffuse + GGX highlight widened by the lamp's size
+vec3 direct(vec3 p, vec3 n, vec3 v, vec3 diffuse, vec3 f0, float rough, float sh) {
+    vec3 c = vec3(0.0);
+    float nv = max(dot(n, v), 1e-3);
+    for (int i = 0; i < 4; i++) {
+        if (i >= u_nlights) break;
+        vec3 l = normalize(u_lpos[i] - p);
+        float nl = band(max(dot(n, l), 0.0));
+        if (nl <= 0.0) continue;
+        vec3 h = normalize(l + v);
+        float a = clamp(rough * rough + u_lsize[i] * 0.04, 0.003, 1.0);
+        float a2 = a * a;
+        float nh = max(dot(n, h), 0.0);
+        float dd = nh * nh * (a2 - 1.0) + 1.0;
+        float D = a2 / (PI * dd * dd);
+        float k = a * 0.5;
+        float G = nv / (nv * (1.0 - k) + k) * nl / (nl * (1.0 - k) + k);
+        vec3 F = f0 + (1.0 - f0) * pow(1.0 - max(dot(h, v), 0.0), 5.0);
+        vec3 spec = D * G * F / max(4.0 * nv * nl, 1e-3);
+        if (u_toon > 0) spec = vec3(step(0.5, length(spec) * 0.2)) * 0.8;
+        float s = (i == 0) ? sh : 1.0;
+        c += (diffuse * nl + spec * nl) * u_lcol[i] * s;
+    }
+    return c;
+}
+"""
+
+PRODUCT_FRAGMENT = (
+    COMMON
+    + """
+in vec3 v_pos;
+in vec3 v_nrm;
+in vec2 v_uv;
+out vec4 f_color;
+uniform vec3 u_color;
+uniform float u_rough;
+uniform float u_metal;
+uniform float u_opacity;
+uniform float u_aniso;
+uniform bool u_textured;
+uniform sampler2D u_tex;
+uniform bool u_mirror;
+uniform bool u_flat;            // ink outline of toon style
+uniform float u_fade;
+
+float hash(float x) { return fract(sin(x * 127.1) * 43758.5453); }
+
+void main() {
+    if (u_flat) { f_color = vec4(0.02, 0.02, 0.03, 1.0); return; }
+    vec3 n = normalize(v_nrm);
+    if (!gl_FrontFacing) n = -n;
+    vec3 v = normalize(u_cam - v_pos);
+    vec3 base = u_color;
+    float rough = u_rough;
+    if (u_textured) {
+        vec4 t = texture(u_tex, v_uv);
+        base = mix(base, pow(t.rgb, vec3(2.2)), t.a);
+        rough = mix(rough, 0.35, t.a);
+    }
+    if (u_aniso > 0.0) {  // brushed metal: fine streaks along the height
+        float s = hash(floor(v_uv.x * 900.0)) * 0.6 + hash(floor(v_uv.x * 230.0)) * 0.4;
+        base *= 1.0 - u_aniso * 0.12 * s;
+        rough = clamp(rough * (0.75 + 0.5 * s), 0.02, 1.0);
+    }
+    float metal = u_textured ? 0.0 : u_metal;
+    vec3 f0 = mix(vec3(0.04), base, metal);
+    vec3 diffuse = base * (1.0 - metal) * (u_opacity < 1.0 ? 0.25 : 1.0);
+    float sh = shadow_at(v_pos, n);
+    vec3 c = direct(v_pos, n, v, diffuse, f0, rough, sh);
+    float up = n.y * 0.5 + 0.5;
+    c += diffuse * mix(u_floor * 0.6 + u_ambient * 0.4, u_ambient * 1.6, up);
+    float nv = max(dot(n, v), 0.0);
+    vec3 fr = f0 + (max(vec3(1.0 - rough), f0) - f0) * pow(1.0 - nv, 5.0);
+    vec3 r = reflect(-v, n);
+    if (u_toon == 0) c += studio_env(r, rough) * fr;
+    float alpha = 1.0;
+    if (u_opacity < 1.0) {  // glass: clear face-on, dense and tinted at grazing angles
+        float edge = pow(1.0 - nv, 2.0);
+        c += base * (0.12 + 0.5 * edge) * (u_ambient + 0.3);
+        alpha = clamp(mix(u_opacity, 0.95, edge) + fr.r, 0.0, 1.0);
+    }
+    if (u_mirror) alpha *= u_fade * exp(-3.0 * max(-v_pos.y, 0.0) / u_radius);
+    f_color = vec4(tonemap(c), alpha);
+}
+"""
+)
+
+FLOOR_FRAGMENT = (
+    COMMON
+    + """
+in vec3 v_pos;
+in vec3 v_nrm;
+in vec2 v_uv;
+out vec4 f_color;
+uniform float u_reflect;
+uniform float u_footprint;
+
+void main() {
+    vec3 n = normalize(v_nrm);
+    vec3 v = normalize(u_cam - v_pos);
+    vec3 base = u_floor;
+    if (u_bg_kind == 2) {
+        float h = clamp(v_pos.y / (u_radius * 6.0), 0.0, 1.0);
+        base = mix(u_floor, u_bg_top, smoothstep(0.0, 1.0, h));
+    }
+    if (u_bg_kind == 3) {  // wooden table top
+        float plank = floor(v_pos.x / (u_radius * 0.9));
+        float grain = sin(v_pos.z * 60.0 / u_radius + sin(v_pos.x * 9.0 / u_radius) * 2.0);
+        base *= 0.85 + 0.15 * fract(sin(plank * 91.7) * 437.5) + 0.04 * grain;
+        float seam = smoothstep(0.0, 0.02, abs(fract(v_pos.x / (u_radius * 0.9)) - 0.0));
+        base *= 0.75 + 0.25 * seam;
+    }
+    float sh = shadow_at(v_pos, n);
+    vec3 c = direct(v_pos, n, v, base, vec3(0.03), 0.6, sh);
+    float d = length(v_pos.xz);
+    float near = exp(-max(d - u_footprint, 0.0) / (u_radius * 0.12));
+    float ao = 1.0 - 0.55 * near * step(v_pos.y, 0.01);  // contact shadow under the product
+    c += base * u_ambient * 1.3 * ao;
+    c *= mix(1.0, ao, 0.6);
+    vec3 col = tonemap(c);
+    float fade = 0.0;
+    if (u_bg_kind <= 1) {
+        fade = smoothstep(u_radius * 3.0, u_radius * 14.0, d);
+        col = mix(col, backdrop(gl_FragCoord.xy / u_viewport), fade);
+    }
+    float refl = u_reflect * (1.0 - fade) * step(0.99, n.y);
+    f_color = vec4(col, 1.0 - refl);
+}
+"""
+)
+
+BACKDROP_VERTEX = """
+#version 330
+in vec2 in_pos;
+out vec2 v_ndc;
+void main() { v_ndc = in_pos; gl_Position = vec4(in_pos, 0.9999, 1.0); }
+"""
+
+BACKDROP_FRAGMENT = (
+    COMMON
+    + """
+in vec2 v_ndc;
+out vec4 f_color;
+uniform mat4 u_inv_vp;
+
+vec3 room(vec3 o, vec3 d) {
+    float w = u_radius * 16.0;
+    float hgt = u_radius * 14.0;
+    float t = 1e9;
+    int face = 0;
+    if (d.z < 0.0) { float tz = (-w - o.z) / d.z; if (tz < t) { t = tz; face = 1; } }
+    if (d.z > 0.0) { float tz = (w - o.z) / d.z; if (tz < t) { t = tz; face = 2; } }
+    if (d.x != 0.0) { float tx = (sign(d.x) * w - o.x) / d.x; if (tx < t) { t = tx; face = 3; } }
+    if (d.y > 0.0) { float ty = (hgt - o.y) / d.y; if (ty < t) { t = ty; face = 4; } }
+    vec3 p = o + d * t;
+    vec3 wall = u_bg_top;
+    if (face == 4) return wall * 1.1;
+    float shade = 0.75 + 0.25 * smoothstep(0.0, hgt, p.y);
+    if (face == 1) {  // the back wall has a window
+        vec2 q = vec2(p.x + w * 0.35, p.y - hgt * 0.5);
+        vec2 size = vec2(w * 0.3, hgt * 0.32);
+        float inside = step(abs(q.x), size.x) * step(abs(q.y), size.y);
+        float bar = step(abs(q.x), w * 0.006) + step(abs(q.y), w * 0.006);
+        vec3 sky = mix(vec3(1.4, 1.38, 1.3), vec3(0.9, 1.1, 1.5), clamp(q.y / size.y, 0.0, 1.0));
+        vec3 c = wall * shade * (1.0 + 0.6 * exp(-length(q) / (w * 0.5)));
+        return mix(c, sky * 2.0, inside * (1.0 - clamp(bar, 0.0, 1.0)));
+    }
+    return wall * shade * 0.85;
+}
+
+void main() {
+    vec2 uv = v_ndc * 0.5 + 0.5;
+    vec3 c;
+    if (u_bg_kind == 3) {
+        vec4 far = u_inv_vp * vec4(v_ndc, 1.0, 1.0);
+        vec3 d = normalize(far.xyz / far.w - u_cam);
+        f_color = vec4(tonemap(room(u_cam, d)), 1.0);
+        return;
+    }
+    f_color = vec4(backdrop(uv), 1.0);
+}
+"""
+)
