@@ -12,6 +12,7 @@ import pytest
 
 from podium.catalog.card import ModelCard
 from podium.providers.base import Event, Provider, Request
+from podium.providers.elevenlabs import ElevenLabsProvider
 from podium.providers.fal import FalProvider
 from podium.providers.openai import OpenAIProvider
 from podium.providers.replicate import ReplicateProvider
@@ -131,6 +132,45 @@ CASES: dict[str, Case] = {
         server="openai",
         prompt=SPEECH,
         cost_usd=0.015 * len(SPEECH) / 1000,
+    ),
+    "elevenlabs-speech": Case(
+        "elevenlabs-speech",
+        ElevenLabsProvider,
+        ModelCard(
+            id="elevenlabs/multilingual-v2",
+            version="1",
+            tasks=(Task.TEXT_TO_SPEECH,),
+            endpoint="eleven_multilingual_v2",
+            credentials=("ELEVENLABS_API_KEY",),
+            capabilities=("seed", "streaming"),
+            price={"usd": 0.1, "unit": "1k_chars"},
+        ),
+        Task.TEXT_TO_SPEECH,
+        (ArtifactType.AUDIO, ArtifactType.SUBTITLES),
+        queue=False,
+        server="elevenlabs",
+        prompt=SPEECH,
+        cost_usd=0.1 * len(SPEECH) / 1000,
+    ),
+    "elevenlabs-music": Case(
+        "elevenlabs-music",
+        ElevenLabsProvider,
+        ModelCard(
+            id="elevenlabs/music",
+            version="1",
+            tasks=(Task.TEXT_TO_MUSIC,),
+            endpoint="music_v1",
+            credentials=("ELEVENLABS_API_KEY",),
+            outputs={Task.TEXT_TO_MUSIC: (ArtifactType.AUDIO,)},
+            price={"usd": 0.01, "unit": "output_second"},
+            extra={"duration_s": 4},
+        ),
+        Task.TEXT_TO_MUSIC,
+        (ArtifactType.AUDIO,),
+        queue=False,
+        server="elevenlabs",
+        prompt="upbeat synth pop, 120 bpm",
+        cost_usd=0.04,
     ),
 }
 
