@@ -117,11 +117,16 @@ def write_glb(
     texture_visuals: Any = visual.TextureVisuals
     scene: Any = trimesh.Scene()
     for part in parts:
-        mesh = trimesh.Trimesh(part.mesh.vertices, part.mesh.faces, process=False)
-        if part.material is not None:
-            mesh.visual = texture_visuals(material=part.material)
+        mesh = part.mesh
+        if (
+            part.material is not None
+            and getattr(mesh.visual, "material", None) is not part.material
+        ):
+            mesh = mesh.copy()
+            uv = getattr(mesh.visual, "uv", None)
+            mesh.visual = texture_visuals(uv=uv, material=part.material)
         scene.add_geometry(mesh, node_name=part.name, geom_name=part.name)
-    data = scene.export(file_type="glb")
+    data = scene.export(file_type="glb", include_normals=True)
     path.write_bytes(patch_json(bytes(data), extensions or {}, extras or {}))
     return path
 
