@@ -41,3 +41,54 @@ def only(problems: list[Problem], needle: str) -> Problem:
 def at(problem: Problem) -> tuple[int | None, int | None, str]:
     """``(line, col, field path)`` of a problem."""
     return problem.line, problem.col, problem.path
+
+
+RICH_SPEC = """\
+name: promo
+description: Product images, shots, voice, music and a final cut.
+inputs:
+  product: Lemon soda
+  ratios: {type: list, default: ["16:9", "9:16"]}
+  photo: {type: image, required: false}
+policy: balanced
+consistency: {seed: 7, references: {look: "${steps.hero.output}"}}
+steps:
+  - id: hero
+    task: text-to-image
+    prompt:
+      subject: "a chilled can of ${inputs.product}"
+      style: product photo
+      lighting: soft window light
+      composition: centered
+      perspective: eye level
+    variants: {count: 2, vary: {mood: [fresh, calm]}}
+    select: {by: quality, keep: 2}
+    route: {policy: best, max_cost_usd: 0.5}
+  - id: shots
+    task: image-to-video
+    foreach: "${steps.hero.outputs}"
+    inputs: {image: "${item}"}
+    prompt: {action: the can spins, camera: slow orbit, duration_s: 4}
+    params: {fps: 24, aspect_ratio: "16:9"}
+    retry: {attempts: 2, backoff_s: 0.5}
+    timeout_s: 120
+  - id: script
+    task: text
+    prompt: {template: "Meet ${inputs.product}. Cold and bright."}
+  - id: voice
+    task: text-to-speech
+    prompt: {text: "${steps.script.output}", voice: warm}
+  - id: music
+    task: text-to-music
+    prompt: {genre: lo-fi, duration_s: "${steps.voice.output.duration_s}"}
+  - id: mix
+    task: mix-audio
+    inputs: {voice: "${steps.voice.output}", music: "${steps.music.output}"}
+  - id: cut
+    task: compose-video
+    inputs:
+      shots: "${steps.shots.outputs}"
+      audio: "${steps.mix.output}"
+      subtitles: "${steps.voice.outputs[1]}"
+    cache: false
+"""

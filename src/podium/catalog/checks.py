@@ -171,6 +171,11 @@ def _pin_problem(catalog: Catalog, step: Step, pin: str, ids: list[str]) -> tupl
 _Limit = tuple[FieldPath, Callable[[ModelCard, Any], bool], Callable[[ModelCard], str]]
 
 
+def _duration_range(card: ModelCard) -> str:
+    low, high = card.limits.min_duration_s, card.limits.max_duration_s
+    return f"{low or 0:g}-{'any' if high is None else format(high, 'g')} s"
+
+
 def _limits() -> list[_Limit]:
     def dur(c: ModelCard, v: Any) -> bool:
         lim = c.limits
@@ -182,12 +187,12 @@ def _limits() -> list[_Limit]:
         (
             ("prompt", "duration_s"),
             dur,
-            lambda c: f"{c.limits.min_duration_s or 0:g}-{c.limits.max_duration_s or 'any'} s",
+            _duration_range,
         ),
         (
             ("params", "duration_s"),
             dur,
-            lambda c: f"{c.limits.min_duration_s or 0:g}-{c.limits.max_duration_s or 'any'} s",
+            _duration_range,
         ),
         (
             ("params", "width"),

@@ -45,11 +45,10 @@ def catalog_for(settings: Settings) -> tuple[Catalog, list[Problem]]:
     dirs = list(settings.catalog_dirs)
     if settings.enable_fake:
         # podium.testing sits beside podium.cli in the layer table, so it is found at run time
-        try:
-            testing = importlib.import_module("podium.testing")
-            dirs = list(getattr(testing, "catalog_dirs", lambda s: s.catalog_dirs)(settings))
-        except ImportError:
-            pass
+        testing = importlib.import_module("podium.testing")
+        extra = getattr(testing, "catalog_dirs", None)
+        if extra is not None:
+            dirs += [d for d in extra(settings) if d not in dirs]
     try:
         return load_catalog(dirs), []
     except SpecError as exc:
