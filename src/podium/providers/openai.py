@@ -76,7 +76,7 @@ def pick_size(request: Request) -> str:
         w, h = (int(x) for x in size.split("x"))
         return abs(w / h - want)
 
-    return min(sizes, key=distance)
+    return str(min(sizes, key=distance))
 
 
 class OpenAIProvider(RemoteProvider):
@@ -88,6 +88,19 @@ class OpenAIProvider(RemoteProvider):
 
     def _headers(self, request: Request) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key(request)}"}
+
+    async def _send(self, request: Request, path: str, **kwargs: Any) -> httpx.Response:
+        return await send(
+            self.http,
+            "POST",
+            f"{self.base_url(request.card)}/{path}",
+            where=where_of(request),
+            env=self.env,
+            secrets=self.secrets(request),
+            classify=classify,
+            headers=self._headers(request),
+            **kwargs,
+        )
 
     async def submit(self, request: Request, report: Reporter) -> Job:
         """Nothing to submit ahead: the call happens in :meth:`wait`."""
@@ -113,33 +126,13 @@ class OpenAIProvider(RemoteProvider):
         fields.update({k: request.params[k] for k in card.params if k in request.params})
         if not model.startswith("gpt-image"):
             fields["response_format"] = "b64_json"
-        common = {
-            "where": where,
-            "env": self.env,
-            "secrets": self.secrets(request),
-            "classify": classify,
-            "headers": self._headers(request),
-        }
         source = request.single("image")
         if request.task == Task.IMAGE_TO_IMAGE and source is not None:
             files = {"image": (source.path.name, source.path.read_bytes(), "image/png")}
             data = {k: str(v) for k, v in fields.items()}
-            response = await send(
-                self.http,
-                "POST",
-                f"{self.base_url(card)}/images/edits",
-                data=data,
-                files=files,
-                **common,
-            )
+            response = await self._send(request, "images/edits", data=data, files=files)
         else:
-            response = await send(
-                self.http,
-                "POST",
-                f"{self.base_url(card)}/images/generations",
-                json=fields,
-                **common,
-            )
+            response = await self._send(request, "images/generations", json=fields)
         body = response.json()
         item = (body.get("data") or [{}])[0]
         dest = output_name(request, 0, ArtifactType.IMAGE)
