@@ -433,8 +433,9 @@ class AttemptRunner:
                     out.path, str(out.type), metadata={**out.metadata, **meta}, lineage=lineage
                 )
             else:
-                rec = await asyncio.to_thread(self._verify_put, out.path, str(out.type), duration,
-                                              out.metadata, lineage)  # fmt: skip
+                rec = await asyncio.to_thread(
+                    self._verify_put, out.path, str(out.type), duration, out.metadata, lineage
+                )
             records.append(rec)
         return records, ck
 
@@ -449,8 +450,9 @@ class AttemptRunner:
         meta = verify_output(path, type_, expected_duration_s=duration)
         return self.s.artifacts.put(path, type_, metadata={**metadata, **meta}, lineage=lineage)
 
-    def _emit(self, unit: Unit, status: str, model: str, message: str | None = None,
-              **data: Any) -> None:  # fmt: skip
+    def _emit(
+        self, unit: Unit, status: str, model: str, message: str | None = None, **data: Any
+    ) -> None:
         self.s.listener(
             RunEvent("attempt", unit.key, status, unit.step.id, model, message=message, data=data)
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import shutil
 import time
 import uuid
@@ -238,8 +239,10 @@ class Runner:
                 hint="raise the budget, choose --policy cheapest, or pass --force to run anyway",
             )
         run_id, prior_steps, prior_attempts = self._open_run(
-            loaded, plan, resume_run_id, policy, budget_usd
+            loaded, plan, resume_run_id, policy, budget_usd, seed
         )
+        if resume_run_id is not None and seed is None:
+            seed = self.journal.get_run(run_id).plan.get("seed")
         out = (Path(out_dir) if out_dir else Path("podium-out") / pipeline.name / run_id).resolve()
         out.mkdir(parents=True, exist_ok=True)
         self.journal.update_run(run_id, out_dir=str(out.resolve()))
@@ -282,6 +285,7 @@ class Runner:
         resume_run_id: str | None,
         policy: str | Weights | None,
         budget_usd: float | None,
+        seed: int | None,
     ) -> tuple[str, dict[str, StepRecord], dict[str, list[AttemptRecord]]]:
         if resume_run_id is not None:
             run = self.journal.get_run(resume_run_id)
@@ -305,7 +309,7 @@ class Runner:
                 policy=plan.policy if policy is None else str(plan.policy),
                 budget_usd=budget_usd,
                 inputs=_jsonable(loaded.inputs),
-                plan=plan.to_dict(),
+                plan={**plan.to_dict(), "spec_text_sha256": text_sha(loaded), "seed": seed},
             )
         )
         return run_id, {}, {}
@@ -318,6 +322,12 @@ class Runner:
             return write_minimal_summary(run_id, self.journal, out, plan.to_dict())
         except OSError:
             return None
+
+
+def text_sha(loaded: Loaded) -> str:
+    """sha256 of the spec's text (a resume checks the spec did not change under the run)."""
+    text = getattr(loaded, "text", "")
+    return hashlib.sha256(str(text).encode()).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -405,8 +415,17 @@ class _RunJob:
                 raise StepFailed(step.id, "skipped", f"needs step {dep}") from None
         done = self.prior_steps.get(step.id)
         if done is not None and done.status == "succeeded" and self._restore(step, done):
-            self.s.listener(RunEvent("step", step.id, "succeeded", step.id, done.model,
-                                     done.cost_usd, data={"restored": True}))  # fmt: skip
+            self.s.listener(
+                RunEvent(
+                    "step",
+                    step.id,
+                    "succeeded",
+                    step.id,
+                    done.model,
+                    done.cost_usd,
+                    data={"restored": True},
+                )
+            )
             return self.finished[step.id]
         try:
             result = await self._run_step(step)
@@ -463,10 +482,14 @@ class _RunJob:
         resolver = Resolver(self.pipeline, self.loaded.inputs, self.finished, self._input_artifact)
         units = build_units(step, resolver, base_seed=self.base_seed, retry=self.pipeline.retry)
         now = time.time()
-        self._record_step(step.id, "running", started_at=now, model=decision.chosen,
-                          decision=decision.to_dict())  # fmt: skip
-        self.s.listener(RunEvent("step", step.id, "running", step.id, decision.chosen,
-                                 data={"units": len(units)}))  # fmt: skip
+        self._record_step(
+            step.id, "running", started_at=now, model=decision.chosen, decision=decision.to_dict()
+        )
+        self.s.listener(
+            RunEvent(
+                "step", step.id, "running", step.id, decision.chosen, data={"units": len(units)}
+            )
+        )
         many = fans_out(step)
         results = await asyncio.gather(
             *(self._run_unit(u, decision, many) for u in units), return_exceptions=True
@@ -499,8 +522,9 @@ class _RunJob:
             decision={**decision.to_dict(), "files": [[a.sha256 for a in g] for g in groups]},
             cache_key=ok[0].cache_key if len(ok) == 1 else None,
         )
-        self.s.listener(RunEvent("step", step.id, "succeeded", step.id,
-                                 ok[0].model if ok else None, cost))  # fmt: skip
+        self.s.listener(
+            RunEvent("step", step.id, "succeeded", step.id, ok[0].model if ok else None, cost)
+        )
         return StepOutputs(outputs, groups)
 
     def _as_art(self, rec: Any) -> Artifact:
@@ -581,9 +605,14 @@ class _RunJob:
             return produced
 
         produced = await run_chain(scorer.chain, score_on)
-        self._record_step(unit.key, "succeeded", finished_at=time.time(), model=produced.model,
-                          outputs=tuple(r.sha256 for r in produced.outputs),
-                          cost=produced.cost_usd)  # fmt: skip
+        self._record_step(
+            unit.key,
+            "succeeded",
+            finished_at=time.time(),
+            model=produced.model,
+            outputs=tuple(r.sha256 for r in produced.outputs),
+            cost=produced.cost_usd,
+        )
         return best(scores, step.select.keep)
 
     def _record_step(

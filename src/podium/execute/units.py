@@ -148,8 +148,19 @@ def build_units(
 
     def unit(key: str, index: int | None, prompt: Any, params: dict[str, Any], seed: int) -> Unit:
         inputs = _inputs(step, resolve(step.inputs, resolver), prompt)
-        return Unit(key, step, index, prompt, inputs, params, seed, policy, step.timeout_s,
-                    step.route.hedge_after_s, step.cache)  # fmt: skip
+        return Unit(
+            key,
+            step,
+            index,
+            prompt,
+            inputs,
+            params,
+            seed,
+            policy,
+            step.timeout_s,
+            step.route.hedge_after_s,
+            step.cache,
+        )
 
     if step.foreach is not None:
         items = resolve(step.foreach, resolver)
@@ -177,9 +188,9 @@ def build_units(
     return units
 
 
-def ordered_files(step_id: str, files: Sequence[Sequence[Artifact]], many: bool) -> list[
-    tuple[str, Artifact]
-]:  # fmt: skip
+def ordered_files(
+    step_id: str, files: Sequence[Sequence[Artifact]], many: bool
+) -> list[tuple[str, Artifact]]:
     """Output-folder names ``<step>[-<i>].<ext>`` for a step's artifacts."""
     from podium.spec.vocabulary import FILE_EXTENSIONS
 

@@ -161,11 +161,15 @@ class FakeQueue:
         key = request.query_params.get("idempotency_key", "")
         base = str(request.base_url).rstrip("/")
         jobs = [
-            {"request_id": j.request_id, "status_url": f"{base}/v1/jobs/{j.request_id}",
-             "result_url": f"{base}/v1/jobs/{j.request_id}/result",
-             "cancel_url": f"{base}/v1/jobs/{j.request_id}/cancel"}
-            for j in self.jobs.values() if j.key == key
-        ]  # fmt: skip
+            {
+                "request_id": j.request_id,
+                "status_url": f"{base}/v1/jobs/{j.request_id}",
+                "result_url": f"{base}/v1/jobs/{j.request_id}/result",
+                "cancel_url": f"{base}/v1/jobs/{j.request_id}/cancel",
+            }
+            for j in self.jobs.values()
+            if j.key == key
+        ]
         return JSONResponse({"jobs": jobs})
 
     async def counts(self, request: Any) -> Any:
@@ -324,8 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(tempfile.mkdtemp(prefix="podium-fake-remote-"))
     queue = FakeQueue(root)
     os.environ.setdefault("PODIUM_FAKE_CACHE", str(root / "cache"))
-    uvicorn.run(queue.app(), host="127.0.0.1", port=args.port, log_level="critical",
-                lifespan="off")  # fmt: skip
+    uvicorn.run(queue.app(), host="127.0.0.1", port=args.port, log_level="critical", lifespan="off")
 
 
 if __name__ == "__main__":

@@ -108,9 +108,19 @@ def write_glb(path: Path, *, seed: int = 0) -> dict[str, Any]:
     h = size / 2
     corners = [(x, y, z) for x in (-h, h) for y in (-h, h) for z in (-h, h)]
     faces = [
-        (0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5), (0, 4, 5), (0, 5, 1),
-        (2, 3, 7), (2, 7, 6), (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3),
-    ]  # fmt: skip
+        (0, 1, 3),
+        (0, 3, 2),
+        (4, 6, 7),
+        (4, 7, 5),
+        (0, 4, 5),
+        (0, 5, 1),
+        (2, 3, 7),
+        (2, 7, 6),
+        (0, 2, 6),
+        (0, 6, 4),
+        (1, 5, 7),
+        (1, 7, 3),
+    ]
     positions = np.array(corners, dtype="<f4").tobytes()
     indices = np.array(faces, dtype="<u2").tobytes()
     binary = indices + positions

@@ -1,0 +1,76 @@
+"""``podium resume RUN``: continue an unfinished run where it stopped.
+
+Finished steps are not redone; remote attempts that were in flight are resumed by polling their
+request id (never resubmitted); local ones are run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from podium.cli.app import app, err_console, fail
+from podium.cli.plan import load_spec
+from podium.cli.run import report, run_with, session
+from podium.errors import PodiumError
+from podium.execute.runner import text_sha
+from podium.settings import load_settings
+from podium.store.lockfile import read_lock
+
+
+def sets_from(inputs: dict[str, Any]) -> dict[str, str]:
+    """A run's resolved inputs as ``--set`` values the loader coerces back."""
+    out = {}
+    for key, value in inputs.items():
+        if value is None:
+            continue
+        out[key] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
+@app.command("resume")
+def resume_cmd(
+    run_id: str = typer.Argument(..., help="The run (a unique prefix is enough)."),
+    budget: float | None = typer.Option(None, "--budget", help="Budget in USD for the run."),
+    force: bool = typer.Option(False, "--force", help="Resume even if the spec changed."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+) -> None:
+    """Continue a run: finished steps are kept, remote jobs in flight are polled, not redone."""
+    settings = load_settings()
+    with session(settings) as s:
+        try:
+            run = s.store.journal.get_run(run_id)
+        except KeyError:
+            raise fail(f"no run '{run_id}' — see `podium runs`") from None
+        if run.status == "succeeded":
+            err_console.print(f"run {run.run_id} already succeeded; nothing to do", markup=False)
+            return
+        if not run.spec_path or not Path(run.spec_path).exists():
+            raise fail(f"run {run.run_id}: its spec {run.spec_path or '(none)'} is gone")
+        loaded = load_spec(
+            Path(run.spec_path), sets_from(run.inputs), strict=False, catalog=s.catalog
+        )
+        recorded = run.plan.get("spec_text_sha256")
+        if recorded and recorded != text_sha(loaded) and not force:
+            raise PodiumError(
+                f"{run.spec_path} changed since run {run.run_id} started",
+                where=f"run {run.run_id}",
+                hint="start a new run (`podium run`), or pass --force to resume anyway",
+            )
+        outcome = asyncio.run(
+            run_with(
+                s,
+                loaded,
+                progress=not as_json,
+                budget_usd=budget if budget is not None else run.budget_usd,
+                out_dir=Path(run.out_dir) if run.out_dir else None,
+                force=True,  # the estimate was checked when the run started
+                resume_run_id=run.run_id,
+                lock=read_lock(loaded.path) if loaded.path else None,
+            )
+        )
+    report(outcome, as_json)
