@@ -86,6 +86,47 @@ def _output(
     return {"sha256": sha, "file": files.get(sha), "type": record.type if record else None}
 
 
+def _step_doc(
+    step: StepRecord,
+    attempts: list[AttemptRecord],
+    records: Mapping[str, ArtifactRecord],
+    files: Mapping[str, str],
+    decisions: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        "key": step.key,
+        "step_id": step.step_id,
+        "status": step.status,
+        "model": step.model,
+        "cost_usd": step.cost_usd,
+        "started_at": step.started_at,
+        "finished_at": step.finished_at,
+        "duration_s": _duration(step.started_at, step.finished_at),
+        "error_code": step.error_code,
+        "error": step.error,
+        "cache_key": step.cache_key,
+        "cache_hit": any(a.cache_hit for a in attempts),
+        "outputs": [_output(sha, records, files) for sha in step.outputs],
+        "attempts": [_attempt(a) for a in attempts],
+        "decision": decisions.get(step.step_id),
+    }
+
+
+def _totals(
+    wall_s: float | None, steps: list[StepRecord], attempts: list[AttemptRecord]
+) -> dict[str, Any]:
+    return {
+        "cost_usd": round(sum(a.cost_usd for a in attempts), 6),
+        "wall_s": wall_s,
+        "steps": len(steps),
+        "succeeded": sum(s.status == "succeeded" for s in steps),
+        "failed": sum(s.status == "failed" for s in steps),
+        "attempts": len(attempts),
+        "failed_attempts": sum(a.status == "failed" for a in attempts),
+        "cache_hits": sum(a.cache_hit for a in attempts),
+    }
+
+
 def _artifact(record: ArtifactRecord, files: Mapping[str, str]) -> dict[str, Any]:
     out = record.to_dict()
     out["file"] = files.get(record.sha256)
@@ -124,28 +165,10 @@ def run_document(
             continue  # dropped by gc: the step still says what it made
     files = output_files(out_dir, records)
     decisions = _decisions(plan_json or run.plan, steps)
-    step_docs = []
-    for step in steps:
-        mine = [a for a in attempts if a.step_key == step.key]
-        step_docs.append(
-            {
-                "key": step.key,
-                "step_id": step.step_id,
-                "status": step.status,
-                "model": step.model,
-                "cost_usd": step.cost_usd,
-                "started_at": step.started_at,
-                "finished_at": step.finished_at,
-                "duration_s": _duration(step.started_at, step.finished_at),
-                "error_code": step.error_code,
-                "error": step.error,
-                "cache_key": step.cache_key,
-                "cache_hit": any(a.cache_hit for a in mine),
-                "outputs": [_output(sha, records, files) for sha in step.outputs],
-                "attempts": [_attempt(a) for a in mine],
-                "decision": decisions.get(step.step_id),
-            }
-        )
+    step_docs = [
+        _step_doc(step, [a for a in attempts if a.step_key == step.key], records, files, decisions)
+        for step in steps
+    ]
     conformance = [
         {"sha256": sha, "file": files.get(sha), "step": rec.lineage.get("step"), **conf}
         for sha, rec in records.items()
@@ -156,16 +179,7 @@ def run_document(
     return {
         "schema": SCHEMA_VERSION,
         "run": run_doc,
-        "totals": {
-            "cost_usd": round(sum(a.cost_usd for a in attempts), 6),
-            "wall_s": run.wall_s,
-            "steps": len(steps),
-            "succeeded": sum(s.status == "succeeded" for s in steps),
-            "failed": sum(s.status == "failed" for s in steps),
-            "attempts": len(attempts),
-            "failed_attempts": sum(a.status == "failed" for a in attempts),
-            "cache_hits": sum(a.cache_hit for a in attempts),
-        },
+        "totals": _totals(run.wall_s, steps, attempts),
         "steps": step_docs,
         "decisions": decisions,
         "artifacts": [_artifact(records[sha], files) for sha in sorted(records)],

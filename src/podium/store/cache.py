@@ -16,7 +16,7 @@ from podium.store.base import ArtifactStore, CacheIndex, Journal
 from podium.store.records import ArtifactRecord
 
 #: Runs in these states may still need their artifacts whatever their age.
-UNFINISHED = frozenset({"pending", "running", "interrupted"})
+UNFINISHED = frozenset({"pending", "running", "interrupted", "cancelling"})
 ALL_RUNS = 1_000_000
 
 
