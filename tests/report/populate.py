@@ -166,10 +166,24 @@ def populate(store: Store, root: Path) -> Populated:
         script.write_text("Meet the mug.\n")
         s0 = w.t
         cached = n == 1
-        w.attempt("script", TEMPLATE, 0.0 if cached else 0.05, cache_hit=cached)
         art = _put(store, script, "text", made.run_ids[0], "script", TEMPLATE)
+        w.attempt(
+            "script",
+            TEMPLATE,
+            0.0 if cached else 0.05,
+            cache_hit=cached,
+            cost_usd=0.0 if cached else 0.01,
+            outputs=(art.sha256,),
+        )
         made.artifacts["script"] = art
-        w.step("script", TEMPLATE, s0, (art.sha256,), cache_key="c" * 64)
+        w.step(
+            "script",
+            TEMPLATE,
+            s0,
+            (art.sha256,),
+            cache_key="c" * 64,
+            cost_usd=0.0 if cached else 0.01,
+        )
         heroes = []
         for i in range(2):
             key = f"hero[{i}]"
@@ -229,6 +243,6 @@ def populate(store: Store, root: Path) -> Populated:
         w.attempt("cut", CUT, 2.0, outputs=(art.sha256,))
         w.step("cut", CUT, c0, (art.sha256,))
         made.artifacts[f"cut{n}"] = art
-        cost = 0.03 * 2 if n == 0 else 0.0
+        cost = 0.01 + 0.03 * 2 if n == 0 else 0.0
         store.journal.update_run(run_id, status="succeeded", cost_usd=cost, wall_s=w.t - start)
     return made

@@ -74,7 +74,7 @@ def test_runs_and_show(cli: CliRunner, populated: Populated) -> None:
     assert [r["run_id"] for r in runs] == list(reversed(populated.run_ids))
     assert _json(cli.invoke(app, ["runs", "--json", "--pipeline", "other"])) == []
     table = cli.invoke(app, ["runs"]).stdout
-    assert populated.run_ids[0] in table and "succeeded" in table and "$0.0600" in table
+    assert populated.run_ids[0] in table and "succeeded" in table and "$0.0700" in table
 
     doc = _json(cli.invoke(app, ["show", populated.run_ids[0][:8], "--json"]))
     assert isinstance(doc, dict) and doc["run"]["run_id"] == populated.run_ids[0]
@@ -116,6 +116,8 @@ def test_health_cache_stats_and_gc(cli: CliRunner, populated: Populated) -> None
     assert isinstance(stats, dict)
     assert (stats["entries"], stats["hits"]) == (1, 1)
     assert stats["bytes_saved"] == populated.artifacts["script"].size
+    # the ledger: the second run's script was a hit, worth what the first run's call cost
+    assert (stats["ledger_hits"], stats["usd_saved"], stats["seconds_saved"]) == (1, 0.01, 0.05)
     assert "bytes saved" in cli.invoke(app, ["cache", "stats"]).stdout
 
     dry = _json(cli.invoke(app, ["cache", "gc", "--max-bytes", "0", "--dry-run", "--json"]))

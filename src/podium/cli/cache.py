@@ -9,7 +9,7 @@ from rich.table import Table
 
 from podium.cli._store import cli_store, console, echo_json
 from podium.cli.app import app, fail
-from podium.store.cache import collect_garbage
+from podium.store.cache import collect_garbage, ledger_savings
 
 cache_app = typer.Typer(help="The content-addressed cache: stats and garbage collection.")
 app.add_typer(cache_app, name="cache")
@@ -46,9 +46,10 @@ def human(size: int | None) -> str:
 def stats_cmd(
     as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
 ) -> None:
-    """Entries, hits, bytes held and bytes saved by hits."""
+    """Entries, hits, bytes held, and what hits saved (bytes, USD and model time)."""
     with cli_store() as store:
         stats = store.cache.stats()
+        stats.update(ledger_savings(store.journal))
         stats["store_artifacts"] = len(store.artifacts.all())
         stats["store_bytes"] = sum(r.size for r in store.artifacts.all())
     if as_json:
@@ -59,6 +60,8 @@ def stats_cmd(
     table.add_row("hits", str(stats["hits"]))
     table.add_row("bytes referenced", human(stats["bytes"]))
     table.add_row("bytes saved by hits", human(stats["bytes_saved"]))
+    table.add_row("USD saved by hits (ledger)", f"${stats['usd_saved']:.4f}")
+    table.add_row("model time saved (ledger)", f"{stats['seconds_saved']:.1f} s")
     table.add_row("artifacts in store", str(stats["store_artifacts"]))
     table.add_row("bytes in store", human(stats["store_bytes"]))
     console().print(table)

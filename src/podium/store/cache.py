@@ -48,6 +48,29 @@ def summarise(
     }
 
 
+def ledger_savings(journal: Journal) -> dict[str, Any]:
+    """What cache hits saved, read from the ledger.
+
+    A hit is worth what the attempt that first made the same outputs cost and how long it took.
+
+    Args:
+        journal: the ledger.
+    """
+    made: dict[tuple[str, ...], tuple[float, float]] = {}
+    hits: list[tuple[str, ...]] = []
+    for attempt in journal.attempts():
+        if attempt.cache_hit:
+            hits.append(attempt.outputs)
+        elif attempt.status == "succeeded" and attempt.outputs:
+            made.setdefault(attempt.outputs, (attempt.cost_usd, attempt.latency_s or 0.0))
+    saved = [made[o] for o in hits if o in made]
+    return {
+        "ledger_hits": len(hits),
+        "usd_saved": round(sum(cost for cost, _ in saved), 6),
+        "seconds_saved": round(sum(secs for _, secs in saved), 3),
+    }
+
+
 @dataclass(frozen=True)
 class GcResult:
     """What a garbage collection removed (or would remove, on a dry run)."""
