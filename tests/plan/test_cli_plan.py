@@ -7,11 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from podium.cli import app
+from podium.plan import NoModel
+from podium.store.lockfile import write_lock
 from tests.plan.conftest import KEYS
 
 HERE = Path(__file__).parent
@@ -117,7 +120,7 @@ def test_models_show_renders_the_prompt(cli: CliRunner) -> None:
     assert "did you mean fal/test-image" in str(missing.exception)
 
 
-def _plan_json(cli: CliRunner, *args: str) -> dict[str, object]:
+def _plan_json(cli: CliRunner, *args: str) -> dict[str, Any]:
     result = cli.invoke(app, ["plan", str(PROMO), "--json", *args])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -125,13 +128,51 @@ def _plan_json(cli: CliRunner, *args: str) -> dict[str, object]:
     return doc
 
 
-def _step(doc: dict[str, object], step_id: str) -> dict[str, object]:
+def _step(doc: dict[str, Any], step_id: str) -> dict[str, Any]:
     steps = doc["steps"]
     assert isinstance(steps, list)
     return next(s for s in steps if s["id"] == step_id)
 
 
-def _candidate(doc: dict[str, object], step_id: str, model: str) -> dict[str, object]:
+def _candidate(doc: dict[str, Any], step_id: str, model: str) -> dict[str, Any]:
     candidates = _step(doc, step_id)["candidates"]
     assert isinstance(candidates, list)
     return next(c for c in candidates if c["model"] == model)
+
+
+def test_plan_honours_the_lock_file_beside_the_spec(cli: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "promo.yaml"
+    spec.write_text(PROMO.read_text())
+    free = _plan_json(cli, "--policy", "cheapest")
+    hero = _step(free, "hero")
+    scored = [c["model"] for c in hero["candidates"] if "score" in c]
+    other = next(m for m in scored if m != hero["chosen"])
+    write_lock(spec, "promo", "x", {"hero": other})
+    result = cli.invoke(app, ["plan", str(spec), "--json", "--policy", "cheapest"])
+    assert result.exit_code == 0, result.output
+    locked = _step(json.loads(result.stdout), "hero")
+    assert locked["chosen"] == other and locked["fallbacks"] == []
+
+
+def test_plan_when_no_model_can_run_a_step(cli: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "pinned.yaml"
+    text = PROMO.read_text().replace(
+        'params: {aspect_ratio: "16:9"}', "route: {pin: fal/test-image}"
+    )
+    spec.write_text(text)
+    result = cli.invoke(app, ["plan", str(spec)])
+    assert result.exit_code == 1
+    assert "hero: no eligible model" in result.stdout
+    assert "FAL_KEY is not set" in result.stdout  # the table says why, per candidate
+    assert isinstance(result.exception, NoModel)
+    assert result.exception.one_line().startswith("step hero: no model can run this step")
+
+
+def test_plan_budget_excludes_what_does_not_fit(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAL_KEY", "test-key")
+    doc = _plan_json(cli, "--policy", "best", "--budget", "0.01")
+    flux = _candidate(doc, "hero", "fal/test-image@1")
+    assert flux["excluded"]["code"] == "budget"
+    assert doc["total"]["cost_usd"] <= 0.01
