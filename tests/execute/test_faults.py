@@ -1,0 +1,177 @@
+"""The fault matrix: each fault a remote provider can throw behaves as specified, and the ledger
+says why. Faults are injected by the fake-remote queue server (its own process) on the primary
+model only, so a fallback to the second model shows in the ledger."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from podium.testing.fake_remote import FakeRemoteServer
+
+from .conftest import Harness
+
+A = "fake-remote/image-a@1"
+B = "fake-remote/image-b@1"
+
+
+def pipeline(kind: str, mode: str, *, timeout: float = 2.0, extra: str = "") -> str:
+    """One image step on the fake remote: the primary fails as asked, the fallback works."""
+    return f"""
+name: faults
+retry: {{attempts: 3, backoff_s: 0.01, max_backoff_s: 0.05}}
+steps:
+  - id: img
+    task: text-to-image
+    prompt: {{subject: a can, style: photo, lighting: soft, composition: centered,
+              perspective: eye level}}
+    params: {{latency_s: 0.05, fail_rate: 1, fail_kind: {kind}, fail_mode: {mode},
+              fail_model: fake-remote/image-a, cost_usd: 0.01 {extra}}}
+    timeout_s: {timeout}
+    route: {{exclude: [fake], policy: fastest, fallbacks: 1}}
+"""
+
+
+async def run(
+    h: Harness, text: str, tmp_path: Path
+) -> tuple[str, str, list[tuple[str, str, str | None]]]:
+    outcome = await h.runner.run(h.spec(text), out_dir=tmp_path / "out")
+    return outcome.run_id, outcome.status, h.attempts(outcome.run_id)
+
+
+async def test_5xx_is_retried_then_falls_back(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    _, status, ledger = await run(harness, pipeline("transient", "submit"), tmp_path)
+    assert status == "succeeded"
+    assert ledger == [(A, "failed", "transient")] * 3 + [(B, "succeeded", None)]
+
+
+async def test_429_waits_for_retry_after(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    text = pipeline("transient", "submit", extra=", retry_after_s: 0.3")
+    run_id, status, _ledger = await run(harness, text, tmp_path)
+    assert status == "succeeded"
+    starts = [a.started_at for a in harness.store.journal.attempts(run_id) if a.model == A]
+    assert len(starts) == 3
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.3  # Retry-After honoured, not the 10 ms backoff
+    errors = [a.error for a in harness.store.journal.attempts(run_id) if a.model == A]
+    assert all("429" in (e or "") for e in errors)
+
+
+async def test_retry_after_is_capped_by_settings(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    harness.settings.max_retry_after_s = 0.05
+    text = pipeline("transient", "submit", extra=", retry_after_s: 30")
+    t0 = time.monotonic()
+    _, status, _ = await run(harness, text, tmp_path)
+    assert status == "succeeded"
+    assert time.monotonic() - t0 < 5  # a 30 s Retry-After was capped
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_connect_failure_is_transient(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PODIUM_FAKE_REMOTE_URL", f"http://127.0.0.1:{_closed_port()}")
+    run_id, status, ledger = await run(harness, pipeline("transient", "submit"), tmp_path)
+    assert status == "failed"
+    # every attempt on both models: a connect failure, retried as transient
+    assert {code for _, _, code in ledger} <= {"transient", "unavailable"}
+    assert [m for m, _, code in ledger if code == "transient"][:3] == [A, A, A]
+    assert "ConnectError" in (harness.store.journal.attempts(run_id)[0].error or "")
+
+
+async def test_read_timeout_falls_back_without_retry(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    _, status, ledger = await run(
+        harness, pipeline("transient", "read_timeout", timeout=0.5), tmp_path
+    )
+    assert status == "succeeded"
+    assert ledger == [(A, "failed", "timeout"), (B, "succeeded", None)]
+
+
+async def test_job_that_never_finishes_times_out_and_is_cancelled(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    before = remote.counts()["cancels"]
+    run_id, status, ledger = await run(
+        harness, pipeline("transient", "never_finish", timeout=0.5), tmp_path
+    )
+    assert status == "succeeded"
+    assert ledger == [(A, "failed", "timeout"), (B, "succeeded", None)]
+    assert harness.store.journal.attempts(run_id)[0].request_id  # it had been accepted
+    assert remote.counts()["cancels"] == before + 1  # and was cancelled remotely
+
+
+async def test_corrupt_bytes_are_bad_output_and_fall_back(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    run_id, status, ledger = await run(harness, pipeline("bad_output", "corrupt"), tmp_path)
+    assert status == "succeeded"
+    assert ledger == [(A, "failed", "bad_output"), (B, "succeeded", None)]
+    assert "not a decodable image" in (harness.store.journal.attempts(run_id)[0].error or "")
+
+
+async def test_refusal_is_not_retried(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    _, status, ledger = await run(harness, pipeline("refused", "submit"), tmp_path)
+    assert status == "succeeded"
+    assert ledger == [(A, "failed", "refused"), (B, "succeeded", None)]
+
+
+async def test_invalid_input_fails_fast_without_fallback(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    outcome = await harness.runner.run(
+        harness.spec(pipeline("invalid_input", "submit")), out_dir=tmp_path
+    )
+    assert outcome.status == "failed"
+    assert harness.attempts(outcome.run_id) == [(A, "failed", "invalid_input")]
+    assert "step img" in outcome.errors["img"] and "400" in outcome.errors["img"]
+
+
+async def test_job_failing_after_acceptance_falls_back(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    run_id, status, ledger = await run(harness, pipeline("transient", "after_accept"), tmp_path)
+    assert status == "succeeded"
+    assert ledger == [(A, "failed", "transient")] * 3 + [(B, "succeeded", None)]
+    for attempt in harness.store.journal.attempts(run_id)[:3]:
+        assert attempt.request_id and "after acceptance" in (attempt.error or "")
+
+
+async def test_quota_opens_the_provider_breaker(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    outcome = await harness.runner.run(
+        harness.spec(pipeline("quota_exceeded", "after_accept")), out_dir=tmp_path
+    )
+    assert outcome.status == "failed"
+    assert harness.attempts(outcome.run_id)[0] == (A, "failed", "quota_exceeded")
+    assert "provider:fake-remote: circuit open until" in outcome.errors["img"]
+    assert harness.store.state.breaker("provider:fake-remote").state == "open"
+
+
+async def test_lost_submit_response_is_found_not_resubmitted(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    run_id, status, ledger = await run(harness, pipeline("transient", "lost_response"), tmp_path)
+    assert status == "succeeded"
+    assert ledger == [(A, "succeeded", None)]  # the job made by the lost POST was found
+    key = harness.store.journal.attempts(run_id)[0].idempotency_key
+    assert remote.counts()["submits"][key] == 1
