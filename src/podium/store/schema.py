@@ -33,9 +33,12 @@ from sqlalchemy import (
     event,
     insert,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
+
+from podium.errors import InvalidInput, Unavailable
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -171,6 +174,30 @@ class Database:
         parsed = make_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
+        shown = parsed.render_as_string(hide_password=True)
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise InvalidInput(
+                f"the store runs on SQLite or PostgreSQL, not {self.dialect} ({shown})",
+                where="PODIUM_DATABASE_URL",
+                hint="use sqlite:///path/podium.db or postgresql+psycopg://user@host/db",
+            )
+        try:
+            self._open(parsed, url)
+        except ModuleNotFoundError as exc:
+            raise Unavailable(
+                f"no database driver for {shown} ({exc.name} is not installed)",
+                where="PODIUM_DATABASE_URL",
+                hint="pip install 'psycopg[binary]' for PostgreSQL",
+            ) from exc
+        except (SQLAlchemyError, OSError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise Unavailable(
+                f"cannot open the store at {shown}: {reason}",
+                where="PODIUM_DATABASE_URL" if self.dialect != "sqlite" else "PODIUM_HOME",
+                hint="check that the path is writable or the server is up",
+            ) from exc
+
+    def _open(self, parsed: URL, url: str) -> None:
         kwargs: dict[str, Any] = {}
         if self.dialect == "sqlite":
             database = parsed.database or ""
@@ -191,7 +218,7 @@ class Database:
         self._upserts: dict[str, Insert] = {}
 
     def upsert(self, table: Table, keys: Sequence[str], keep: Sequence[str] = ()) -> Insert:
-        """An ``INSERT ... ON CONFLICT (keys) DO UPDATE`` for ``table``, built once.
+        """This database's :func:`build_upsert` for ``table``, built once and reused.
 
         Args:
             table: the table.
@@ -201,21 +228,7 @@ class Database:
         name = f"{table.name}:{','.join(keys)}:{','.join(keep)}"
         stmt = self._upserts.get(name)
         if stmt is None:
-            base: Any
-            if self.dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-                base = pg_insert(table)
-            else:
-                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-                base = sqlite_insert(table)
-            skip = {*keys, *keep, "id"}
-            stmt = base.on_conflict_do_update(  # both dialects spell it the same way
-                index_elements=list(keys),
-                set_={c.name: base.excluded[c.name] for c in table.columns if c.name not in skip},
-            )
-            self._upserts[name] = stmt
+            stmt = self._upserts[name] = build_upsert(self.dialect, table, keys, keep)
         return stmt
 
     def write(self, stmt: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
@@ -252,6 +265,35 @@ class Database:
         with self.lock:
             self.conn.close()
             self.engine.dispose()
+
+
+def build_upsert(
+    dialect: str, table: Table, keys: Sequence[str], keep: Sequence[str] = ()
+) -> Insert:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` in SQLite's or PostgreSQL's dialect.
+
+    Args:
+        dialect: ``sqlite`` or ``postgresql``.
+        table: the table.
+        keys: the conflict target.
+        keep: columns an update leaves as they were (besides the surrogate ``id``).
+    """
+    base: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        base = pg_insert(table)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        base = sqlite_insert(table)
+    else:
+        raise ValueError(f"the store runs on SQLite or PostgreSQL, not {dialect}")
+    skip = {*keys, *keep, "id"}
+    return base.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=list(keys),
+        set_={c.name: base.excluded[c.name] for c in table.columns if c.name not in skip},
+    )
 
 
 def plain_insert(table: Table) -> Insert:
