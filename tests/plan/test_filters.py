@@ -218,3 +218,16 @@ class TestWithKeys:
         d = plan.decisions["packshot"]
         assert why(d, "fal/flux") == ("budget", "estimate $0.0300 is over the $0.0200 budget left")
         assert plan.total_cost_usd <= 0.05
+
+
+@pytest.mark.usefixtures("no_keys")
+def test_a_select_no_scorer_can_run_names_the_scorer(make_router: Callable[..., Router]) -> None:
+    hero = step(HERO, variants={"count": 9}, select={"by": "quality", "keep": 2})
+    with pytest.raises(NoModel) as info:
+        make_router().plan(pipeline(hero))
+    assert info.value.step_id == "hero.select"
+    reasons = {c.model: c.excluded.reason for c in info.value.candidates if c.excluded}
+    assert reasons == {
+        "local/quality-score@1": "9 items, over its 8 maximum",
+        "replicate/aesthetic@1": "REPLICATE_API_TOKEN is not set",
+    }

@@ -197,8 +197,9 @@ class Router:
         decision = self._choose(facts, effective, budget_left, locked, upstream)
         if step.select is None:
             return decision
-        scorer_step = Step(
-            id=f"{step.id}-select",
+        # not a step of the pipeline: its id (``hero.select``) cannot clash with a real one
+        scorer_step = Step.model_construct(
+            id=f"{step.id}.select",
             task=Task.SCORE,
             inputs={"items": f"${{steps.{step.id}.outputs}}"},
             route=Route(exclude=step.route.exclude),
@@ -206,7 +207,6 @@ class Router:
         scorer_facts = dataclasses.replace(finder.facts(scorer_step), items=facts.calls)
         left = None if budget_left is None else budget_left - decision.estimate.cost_usd
         scorer = self._choose(scorer_facts, effective, left, None, upstream)
-        scorer = dataclasses.replace(scorer, step_id=f"{step.id}.select")
         return dataclasses.replace(decision, scorer=scorer)
 
     def _choose(
