@@ -142,3 +142,18 @@ def test_validate_file_collects_everything_and_strict_promotes_warnings(
         validate_file(path, CATALOG, strict=True)
     (problem,) = info.value.problems
     assert problem.severity == "error" and problem.message.endswith("(--strict)")
+
+
+def test_select_needs_a_score_model() -> None:
+    problem = only(
+        _check(
+            "id: hero",
+            "task: text-to-image",
+            "prompt: {subject: x}",
+            "variants: {count: 3}",
+            "select: {by: quality}",
+        ),
+        "score model",
+    )
+    assert (problem.line, problem.path) == (7, "steps[0].select")
+    assert problem.hint == "add a card for task score, or remove `select`"

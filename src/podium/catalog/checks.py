@@ -21,7 +21,7 @@ from podium.spec.models import Step
 from podium.spec.source import FieldPath
 from podium.spec.suggest import close_matches, hint_for
 from podium.spec.validate import check
-from podium.spec.vocabulary import COMMON_PARAMS
+from podium.spec.vocabulary import COMMON_PARAMS, Task
 
 _EMPTY: Mapping[str, str] = {}
 # Fields other than params that steer a model; never reported as undeclared params.
@@ -79,8 +79,10 @@ def check_catalog(loaded: LoadedSpec, catalog: Catalog) -> list[Problem]:
     return out
 
 
-def _step_problems(loaded: LoadedSpec, catalog: Catalog, index: int, step: Step) -> list[Problem]:
-    base: FieldPath = ("steps", index)
+def _reference_problems(
+    loaded: LoadedSpec, catalog: Catalog, base: FieldPath, step: Step
+) -> list[Problem]:
+    """Excluded models that do not exist; a ``select`` with no score model to judge it."""
     out: list[Problem] = []
     ids = [card.id for card in catalog]
     providers = catalog.providers()
@@ -95,6 +97,21 @@ def _step_problems(loaded: LoadedSpec, catalog: Catalog, index: int, step: Step)
                     value=True,
                 )
             )
+    if step.select is not None and not catalog.for_task(Task.SCORE):
+        out.append(
+            loaded.problem(
+                (*base, "select"),
+                "`select` needs a score model and the catalog has none",
+                hint="add a card for task score, or remove `select`",
+            )
+        )
+    return out
+
+
+def _step_problems(loaded: LoadedSpec, catalog: Catalog, index: int, step: Step) -> list[Problem]:
+    base: FieldPath = ("steps", index)
+    out = _reference_problems(loaded, catalog, base, step)
+    ids = [card.id for card in catalog]
     runnable = catalog.for_task(step.task)
     if not runnable:
         out.append(
