@@ -154,7 +154,7 @@ def normalize_loudness(
     """Write ``src`` to ``dst`` at ``target_lufs`` with true peak at most ``true_peak_db``.
 
     Video streams, if any, are copied. The result is measured after encoding; if the limiter
-    or the codec moved the loudness off target, the gain is corrected (at most three passes).
+    or the codec moved the loudness off target, the gain is corrected (at most four passes).
 
     Args:
         src: any media file with audio.
@@ -184,7 +184,8 @@ def normalize_loudness(
     gain = target_lufs - before.integrated_lufs
     margin = 0.3
     result = before
-    for _ in range(3):
+    tried: list[tuple[float, float]] = []
+    for _ in range(4):
         limit: float | None = None
         if before.true_peak_dbtp + gain > true_peak_db - margin:
             limit = true_peak_db - margin
@@ -194,8 +195,15 @@ def normalize_loudness(
         over = result.true_peak_dbtp - true_peak_db
         if abs(off) <= tolerance_lu and over <= 0:
             break
-        gain += off
-        margin += max(0.0, over) + 0.2
+        tried.append((gain, result.integrated_lufs))
+        slope = 1.0
+        if len(tried) >= 2 and tried[-1][0] != tried[-2][0]:
+            # the limiter absorbs part of any gain: step by the loudness a dB of gain really buys
+            (g1, l1), (g2, l2) = tried[-2], tried[-1]
+            slope = min(1.0, max(0.2, (l2 - l1) / (g2 - g1)))
+        gain += off / slope
+        if over > 0:  # the codec or resampler overshot: leave more room under the ceiling
+            margin += over + 0.1
     return result
 
 
