@@ -266,7 +266,7 @@ class Runner:
         status, errors = await job.execute()
         wall = time.monotonic() - started
         shutil.rmtree(services.work_root, ignore_errors=True)
-        cost = sum(a.cost_usd for a in self.journal.attempts(run_id))
+        cost = round(sum(a.cost_usd for a in self.journal.attempts(run_id)), 9)
         self.journal.update_run(
             run_id,
             status=status,

@@ -1,0 +1,195 @@
+"""The runner on the in-process fake provider: scheduling, fan-out, select, references,
+cache, hedging and budgets — measured on real files and the ledger."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import soundfile
+from PIL import Image
+
+from podium.errors import BudgetExceeded
+from podium.execute import RunEvent
+from podium.media.verify import verify_output
+
+from .conftest import Harness
+
+FIELDS = "style: photo, lighting: soft, composition: centered, perspective: eye level"
+
+
+async def test_steps_start_as_their_own_dependencies_finish(
+    harness: Harness, tmp_path: Path
+) -> None:
+    # slow -> after_slow and fast -> after_fast: after_fast must not wait for slow (no levels)
+    text = """
+name: dag
+steps:
+  - {id: slow, task: text, prompt: slow, params: {latency_s: 0.6}, route: {pin: fake/text-a}}
+  - {id: fast, task: text, prompt: fast, params: {latency_s: 0.05}, route: {pin: fake/text-a}}
+  - {id: after_fast, task: text, prompt: "${steps.fast.output}!", params: {latency_s: 0.05},
+      route: {pin: fake/text-a}}
+  - {id: after_slow, task: text, prompt: "${steps.slow.output}?", route: {pin: fake/text-a}}
+"""
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "succeeded"
+    steps = {s.key: s for s in harness.store.journal.steps(outcome.run_id)}
+    assert steps["after_fast"].finished_at < steps["slow"].finished_at
+    assert (tmp_path / "after_slow.txt").read_text().strip() == "slow?"
+    assert (tmp_path / "after_fast.txt").read_text().strip() == "fast!"
+    assert outcome.wall_s < 1.2
+
+
+async def test_variants_select_keeps_the_best_first(harness: Harness, tmp_path: Path) -> None:
+    text = f"""
+name: sel
+steps:
+  - id: hero
+    task: text-to-image
+    prompt: {{subject: a can, {FIELDS}}}
+    variants: {{count: 4}}
+    select: {{by: quality, keep: 2}}
+    params: {{width: 24, height: 20}}
+    route: {{pin: fake/image-b}}
+"""
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "succeeded"
+    assert sorted(p.name for p in tmp_path.glob("hero-*.png")) == ["hero-0.png", "hero-1.png"]
+    with Image.open(tmp_path / "hero-0.png") as img:
+        assert img.size == (24, 20)
+    # the kept ones are the best two of the score sheet, best first
+    sheet_rec = next(
+        s for s in harness.store.journal.steps(outcome.run_id) if s.key == "hero.select"
+    )
+    sheet = json.loads(harness.store.artifacts.path(sheet_rec.outputs[0]).read_text())
+    scores = [row["quality"] for row in sheet["scores"]]
+    units = {
+        s.key: s.outputs[0] for s in harness.store.journal.steps(outcome.run_id) if "[" in s.key
+    }
+    ranked = sorted(range(4), key=lambda i: -scores[i])[:2]
+    kept = [o.sha256 for o in outcome.outputs]
+    assert kept == [units[f"hero[{i}]"] for i in ranked]
+
+
+async def test_metadata_references_and_foreach(harness: Harness, tmp_path: Path) -> None:
+    text = f"""
+name: refs
+inputs:
+  ratios: {{type: list, default: ["16:9", "1:1"]}}
+steps:
+  - id: voice
+    task: text-to-speech
+    prompt: {{text: Hello there. Goodbye.}}
+    params: {{duration_s: 1.5}}
+    route: {{pin: fake/speech-a}}
+  - id: music
+    task: text-to-music
+    prompt: {{genre: pop, duration_s: "${{steps.voice.output.duration_s}}"}}
+    route: {{pin: fake/music-a}}
+  - id: frames
+    task: text-to-image
+    foreach: "${{inputs.ratios}}"
+    prompt: {{subject: "can at ${{item}}", {FIELDS}}}
+    route: {{pin: fake/image-a}}
+"""
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "succeeded", outcome.errors
+    assert soundfile.info(str(tmp_path / "music.wav")).duration == 1.5
+    assert verify_output(tmp_path / "voice.srt", "subtitles")["cues"] == 2
+    assert verify_output(tmp_path / "music.mid", "midi")["duration_s"] > 0
+    assert sorted(p.name for p in tmp_path.glob("frames-*.png")) == ["frames-0.png", "frames-1.png"]
+
+
+async def test_rerun_hits_the_cache_for_free(harness: Harness, tmp_path: Path) -> None:
+    text = f"""
+name: cache
+steps:
+  - {{id: a, task: text-to-image, prompt: {{subject: x, {FIELDS}}}, params: {{cost_usd: 0.02}},
+      route: {{pin: fake/image-a}}}}
+  - {{id: b, task: image-to-video, inputs: {{image: "${{steps.a.output}}"}},
+      prompt: {{subject: x, action: spin, camera: orbit, duration_s: 1}},
+      params: {{cost_usd: 0.1}}, route: {{pin: fake/animate-a}}}}
+  - {{id: c, task: text, prompt: uncached, cache: false, route: {{pin: fake/text-a}}}}
+"""
+    first = await harness.runner.run(harness.spec(text), out_dir=tmp_path / "1")
+    second = await harness.runner.run(harness.spec(text), out_dir=tmp_path / "2")
+    assert first.cost_usd == pytest.approx(0.12) and second.cost_usd == 0.0
+    statuses = {a.step_key: a.status for a in harness.store.journal.attempts(second.run_id)}
+    assert statuses == {"a": "cached", "b": "cached", "c": "succeeded"}
+    assert {o.path.name: o.sha256 for o in first.outputs} == {
+        o.path.name: o.sha256 for o in second.outputs
+    }
+    assert verify_output(tmp_path / "2" / "b.mp4", "video", expected_duration_s=1.0)
+
+
+async def test_hedge_starts_the_fallback_and_cancels_the_loser(
+    harness: Harness, tmp_path: Path
+) -> None:
+    # the primary never answers; after 0.2 s the fallback starts in parallel and wins
+    text = f"""
+name: hedge
+steps:
+  - id: img
+    task: text-to-image
+    prompt: {{subject: x, {FIELDS}}}
+    params: {{fail_rate: 1, fail_kind: timeout, fail_model: fake/image-a, cost_usd: 0.01}}
+    timeout_s: 30
+    route: {{exclude: [fake-remote], policy: fastest, hedge_after_s: 0.2, fallbacks: 1}}
+"""
+    t0 = time.monotonic()
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "succeeded"
+    assert time.monotonic() - t0 < 2
+    rows = harness.store.journal.attempts(outcome.run_id)
+    by_model = {a.model: a for a in rows}
+    assert by_model["fake/image-a@1"].status == "cancelled" and not by_model["fake/image-a@1"].hedge
+    assert by_model["fake/image-b@1"].status == "succeeded" and by_model["fake/image-b@1"].hedge
+    assert outcome.cost_usd == 0.02  # both costs ledgered
+
+
+async def test_budget_never_overshoots_under_concurrency(harness: Harness, tmp_path: Path) -> None:
+    steps = "\n".join(
+        f"  - {{id: s{i}, task: text, prompt: p{i}, params: {{cost_usd: 0.1, latency_s: 0.05}},"
+        f" route: {{pin: fake/text-a}}}}"
+        for i in range(50)
+    )
+    in_flight = 0
+    peak = 0
+
+    def watch(event: RunEvent) -> None:
+        nonlocal in_flight, peak
+        if event.kind == "attempt" and event.status == "attempt":
+            in_flight += 1
+            peak = max(peak, in_flight)
+        if event.kind == "step" and event.key == event.step_id and event.status != "running":
+            in_flight = max(0, in_flight - 1)
+
+    spec = harness.spec(f"name: budget\nsteps:\n{steps}\n")
+    outcome = await harness.runner.run(
+        spec, budget_usd=1.0, force=True, out_dir=tmp_path, on_event=watch
+    )
+    statuses = [s.status for s in harness.store.journal.steps(outcome.run_id)]
+    done = statuses.count("succeeded")
+    assert 8 <= done <= 10
+    assert statuses.count("failed") == 50 - done
+    codes = {
+        s.error_code for s in harness.store.journal.steps(outcome.run_id) if s.status == "failed"
+    }
+    assert codes == {"budget_exceeded"}
+    assert outcome.cost_usd <= 1.0 + 1e-9
+    assert peak >= 5
+    assert "--budget budget of $1.00" in next(iter(outcome.errors.values()))
+
+
+async def test_estimate_over_budget_is_refused_before_running(
+    harness: Harness, tmp_path: Path
+) -> None:
+    text = (
+        "name: b\nsteps:\n"
+        "  - {id: a, task: text, prompt: x, params: {cost_usd: 2}, route: {pin: fake/text-a}}\n"
+    )
+    with pytest.raises(BudgetExceeded, match=r"estimated at \$2.0000.*--budget budget of \$1.00"):
+        await harness.runner.run(harness.spec(text), budget_usd=1.0, out_dir=tmp_path)
+    assert harness.store.journal.list_runs() == []
