@@ -231,3 +231,18 @@ def test_a_select_no_scorer_can_run_names_the_scorer(make_router: Callable[..., 
         "local/quality-score@1": "9 items, over its 8 maximum",
         "replicate/aesthetic@1": "REPLICATE_API_TOKEN is not set",
     }
+
+
+@pytest.mark.usefixtures("all_keys")
+def test_decide_one_step_with_the_models_that_ran_upstream(
+    make_router: Callable[..., Router],
+) -> None:
+    p = pipeline(HERO, SHOT)
+    router = make_router()
+    after_flux = router.decide(p.step("shot"), p, upstream={"hero": "fal/flux@1"})
+    assert why(after_flux, "local/studio-motion")[0] == "needs"
+    after_studio = router.decide(p.step("shot"), p, upstream={"hero": "local/studio@1"})
+    assert after_studio.candidate("local/studio-motion").eligible
+    tight = router.decide(p.step("shot"), p, policy="best", budget_left=0.0)
+    assert why(tight, "fal/kling")[0] == "budget"
+    assert tight.policy == "best"

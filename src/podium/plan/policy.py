@@ -2,12 +2,15 @@
 
 A score is the weighted mean of four figures in 0..1, higher is better:
 
-- cost: ``1 - n(cost)`` where ``n`` places the candidate between the cheapest and the dearest
-  eligible candidate on a log scale (a model twice the price is as far from the cheapest as
-  the cheapest is from half its price, whatever the absolute amounts);
+- cost: ``1 - n(cost)`` where ``n`` measures how many times dearer than the cheapest eligible
+  candidate a model is, on a log scale where ten times (or more) counts as fully worse: twice
+  the price costs the same share of the score whatever the amounts;
 - latency: ``1 - n(p95 + cold start)``, the same way;
 - quality: the card's quality 0–1, as is;
 - reliability: ``1 - error rate``, as is.
+
+Measuring against the best candidate, not between best and worst, keeps small differences
+small: 0.6 s against 2.8 s matters less than 6 s against 280 s.
 
 The named policies put their weight on one figure and keep a little on the others, so that
 among near-equal candidates (several free local engines for ``cheapest``) the better one wins.
@@ -28,10 +31,12 @@ NAMED: dict[str, Weights] = {
     "balanced": Weights(cost=0.3, latency=0.2, quality=0.35, reliability=0.15),
 }
 
-# Offsets of the log scales: differences far below a tenth of a cent or a tenth of a second do
-# not matter to anyone, and free or instant models must not sit infinitely far from the rest.
+# Offsets of the log scales: differences far below a tenth of a cent or a second do not matter
+# to anyone, and free or instant models must not sit infinitely far from the rest.
 COST_FLOOR_USD = 0.001
-LATENCY_FLOOR_S = 0.1
+LATENCY_FLOOR_S = 1.0
+#: How many times the best value counts as fully worse.
+SPAN = 10.0
 
 
 def policy_name(policy: str | Weights) -> str:
@@ -97,15 +102,14 @@ def parse_policy(text: str) -> str | Weights:
     return weights
 
 
-def log_scale(values: Sequence[float], floor: float) -> list[float]:
-    """Place each value between the smallest (0) and the largest (1) on a log scale."""
+def log_scale(values: Sequence[float], floor: float, span: float = SPAN) -> list[float]:
+    """How far each value is above the smallest, 0..1: ``log((v + floor) / (min + floor))``
+    over ``log(span)``, capped at 1."""
     if not values:
         return []
-    logs = [math.log(v + floor) for v in values]
-    low, high = min(logs), max(logs)
-    if high - low < 1e-12:
-        return [0.0 for _ in logs]
-    return [(x - low) / (high - low) for x in logs]
+    base = min(values) + floor
+    scale = math.log(span)
+    return [min(1.0, math.log((v + floor) / base) / scale) for v in values]
 
 
 def scores(
