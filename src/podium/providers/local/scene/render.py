@@ -324,6 +324,8 @@ def _draw(scene: Scene, w: int, h: int) -> NDArray[np.uint8]:
         ctx.front_face = "cw"
         _draw_product(scene, {**common, "u_fade": 1.0}, mirror=True)
         ctx.front_face = "ccw"
+    # the opaque product before the floor, so the floor behind it fails the depth test early
+    _draw_product(scene, common, glass=False)
     floor = gl.floor_part(BG_KINDS.get(bg.kind, 2), radius(scene.product))
     footprint = 0.5 * min(scene.product.size[0], scene.product.size[2] or scene.product.size[0])
     fprog = gl.programs()["floor"]
@@ -337,7 +339,6 @@ def _draw(scene: Scene, w: int, h: int) -> NDArray[np.uint8]:
         },
     )
     floor.vaos["floor"].render()
-    _draw_product(scene, common, glass=False)
     if scene.style.outline > 0:
         _outline(scene, common, h)
     _draw_product(scene, common, glass=True)

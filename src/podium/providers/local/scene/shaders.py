@@ -76,10 +76,9 @@ uniform float u_shadow_soft;
 uniform int u_toon;
 uniform float u_exposure;
 
-const vec2 POISSON[12] = vec2[](
+const vec2 POISSON[8] = vec2[](
     vec2(-0.326, -0.406), vec2(-0.840, -0.074), vec2(-0.696, 0.457), vec2(-0.203, 0.621),
-    vec2(0.962, -0.195), vec2(0.473, -0.480), vec2(0.519, 0.767), vec2(0.185, -0.893),
-    vec2(0.507, 0.064), vec2(0.896, 0.412), vec2(-0.322, -0.933), vec2(-0.792, -0.598));
+    vec2(0.962, -0.195), vec2(0.473, -0.480), vec2(0.519, 0.767), vec2(0.185, -0.893));
 
 float shadow_at(vec3 p, vec3 n) {
     if (!u_shadows) return 1.0;
@@ -87,10 +86,10 @@ float shadow_at(vec3 p, vec3 n) {
     vec3 s = lp.xyz / lp.w * 0.5 + 0.5;
     if (s.x < 0.0 || s.x > 1.0 || s.y < 0.0 || s.y > 1.0 || s.z > 1.0) return 1.0;
     float lit = 0.0;
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 8; i++) {  // 8 bilinear-filtered compares: 32 taps of PCF
         lit += texture(u_shadow, vec3(s.xy + POISSON[i] * u_shadow_soft, s.z - 0.0015));
     }
-    return lit / 12.0;
+    return lit / 8.0;
 }
 
 vec3 backdrop(vec2 uv) {
@@ -132,6 +131,17 @@ vec3 tonemap(vec3 x) {
 float band(float x) {
     if (u_toon <= 0) return x;
     return floor(x * float(u_toon) + 0.35) / float(u_toon);
+}
+
+// diffuse light of every lamp (the floor, the product's reflection: no highlight needed)
+vec3 diffuse_light(vec3 p, vec3 n, vec3 albedo, float sh) {
+    vec3 c = vec3(0.0);
+    for (int i = 0; i < 4; i++) {
+        if (i >= u_nlights) break;
+        float nl = band(max(dot(n, normalize(u_lpos[i] - p)), 0.0));
+        c += albedo * nl * u_lcol[i] * ((i == 0) ? sh : 1.0);
+    }
+    return c;
 }
 
 // direct light of every lamp on a surface: diffuse + GGX highlight widened by the lamp's size
@@ -201,8 +211,12 @@ void main() {
     float metal = u_textured ? 0.0 : u_metal;
     vec3 f0 = mix(vec3(0.04), base, metal);
     vec3 diffuse = base * (1.0 - metal) * (u_opacity < 1.0 ? 0.25 : 1.0);
-    float sh = shadow_at(v_pos, n);
-    vec3 c = direct(v_pos, n, v, diffuse, f0, rough, sh);
+    vec3 c;
+    if (u_mirror) {  // the floor's reflection: faded and blurred by nature, so cheap light
+        c = diffuse_light(v_pos, n, diffuse + f0 * 0.5, 1.0);
+    } else {
+        c = direct(v_pos, n, v, diffuse, f0, rough, shadow_at(v_pos, n));
+    }
     float up = n.y * 0.5 + 0.5;
     c += diffuse * mix(u_floor * 0.6 + u_ambient * 0.4, u_ambient * 1.6, up);
     float nv = max(dot(n, v), 0.0);
@@ -247,7 +261,7 @@ void main() {
         base *= 0.75 + 0.25 * seam;
     }
     float sh = shadow_at(v_pos, n);
-    vec3 c = direct(v_pos, n, v, base, vec3(0.03), 0.6, sh);
+    vec3 c = diffuse_light(v_pos, n, base, sh);
     float d = length(v_pos.xz);
     float near = exp(-max(d - u_footprint, 0.0) / (u_radius * 0.12));
     float ao = 1.0 - 0.55 * near * step(v_pos.y, 0.01);  // contact shadow under the product
