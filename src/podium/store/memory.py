@@ -21,7 +21,7 @@ from podium.store.records import (
     RunRecord,
     StepRecord,
 )
-from podium.store.stats import charged, counts_for_stats, model_matches, observed_from
+from podium.store.stats import charged, counts_for_stats, model_matches, observed_from, sample
 
 __all__ = [
     "InMemoryArtifactStore",
@@ -131,7 +131,7 @@ class InMemoryJournal(Journal):
             rows = [a for a in self._attempts.values() if model_matches(model, a)]
         rows = [a for a in rows if counts_for_stats(a)]
         rows.sort(key=lambda a: a.finished_at or 0.0, reverse=True)
-        return observed_from(model, rows[:window])
+        return observed_from(model, [sample(a) for a in rows[:window]])
 
     def spent(self, since: float, pipeline: str | None = None) -> float:
         """USD spent (settled attempts plus open reservations) since a unix time."""

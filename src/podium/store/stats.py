@@ -53,19 +53,24 @@ def model_matches(key: str, attempt: AttemptRecord) -> bool:
     return attempt.model == key or attempt.model.startswith(key + "@")
 
 
-def observed_from(model: str, samples: Iterable[AttemptRecord]) -> ObservedStats:
+#: What the figures need of one sample: (status, latency_s, cost_usd).
+Sample = tuple[str, float | None, float]
+
+
+def observed_from(model: str, samples: Iterable[Sample]) -> ObservedStats:
     """Latency percentiles (of successes), error rate and mean cost over ``samples``.
 
     Args:
         model: the key the figures are for.
-        samples: finished, non-cached attempts (newest first or any order).
+        samples: ``(status, latency_s, cost_usd)`` of finished, non-cached attempts that
+            :func:`counts_for_stats` accepts, in any order.
     """
     rows = list(samples)
     if not rows:
         return ObservedStats(model, 0, None, None, None, None)
-    ok = [a for a in rows if a.status == "succeeded"]
-    latencies = [a.latency_s for a in ok if a.latency_s is not None]
-    costs = [a.cost_usd for a in ok]
+    ok = [(lat, cost) for status, lat, cost in rows if status == "succeeded"]
+    latencies = [lat for lat, _ in ok if lat is not None]
+    costs = [cost for _, cost in ok]
     return ObservedStats(
         model=model,
         samples=len(rows),
@@ -74,6 +79,11 @@ def observed_from(model: str, samples: Iterable[AttemptRecord]) -> ObservedStats
         error_rate=(len(rows) - len(ok)) / len(rows),
         mean_cost_usd=sum(costs) / len(costs) if costs else None,
     )
+
+
+def sample(attempt: AttemptRecord) -> Sample:
+    """The figures :func:`observed_from` needs of an attempt."""
+    return (attempt.status, attempt.latency_s, attempt.cost_usd)
 
 
 def charged(attempt: AttemptRecord) -> float:
