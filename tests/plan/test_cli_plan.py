@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from podium.cli import app
+from podium.errors import SpecError
 from podium.plan import NoModel
 from podium.store.lockfile import write_lock
 from tests.plan.conftest import KEYS
@@ -176,3 +177,43 @@ def test_plan_budget_excludes_what_does_not_fit(
     flux = _candidate(doc, "hero", "fal/test-image@1")
     assert flux["excluded"]["code"] == "budget"
     assert doc["total"]["cost_usd"] <= 0.01
+
+
+def test_strict_turns_prompt_warnings_into_errors(cli: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "vague.yaml"
+    spec.write_text(
+        "name: vague\nsteps:\n  - id: hero\n    task: text-to-image\n    prompt: a can\n"
+    )
+    relaxed = cli.invoke(app, ["plan", str(spec), "--json"])
+    assert relaxed.exit_code == 0, relaxed.output
+    assert json.loads(relaxed.stdout)["steps"][0]["id"] == "hero"
+    assert "warning" in relaxed.stderr
+    strict = cli.invoke(app, ["plan", str(spec), "--json", "--strict"])
+    assert isinstance(strict.exception, SpecError)
+    assert strict.stdout == ""
+    assert all(p.severity == "error" for p in strict.exception.problems)
+    assert {p.line for p in strict.exception.problems} == {3}  # the step, in the file
+
+
+def test_set_overrides_an_input(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAL_KEY", "test-key")
+    spec = tmp_path / "clip.yaml"
+    spec.write_text(
+        "name: clip\ninputs:\n  secs: {type: float, default: 6}\nsteps:\n"
+        "  - id: clip\n    task: text-to-video\n"
+        "    prompt: {subject: a can, camera: orbit, action: spins, duration_s: '${inputs.secs}'}\n"
+    )
+    base = json.loads(cli.invoke(app, ["plan", str(spec), "--json"]).stdout)
+    assert "score" in _candidate(base, "clip", "fal/test-video@1")
+    result = cli.invoke(app, ["plan", str(spec), "--json", "--set", "secs=12"])
+    assert result.exit_code == 0, result.output
+    video = _candidate(json.loads(result.stdout), "clip", "fal/test-video@1")
+    assert video["excluded"] == {
+        "code": "limits",
+        "reason": "duration 12 s is over its 10 s maximum",
+    }
+    bad = cli.invoke(app, ["plan", str(spec), "--set", "secs"])
+    assert bad.exit_code != 0
+    assert "is not key=value" in str(bad.exception)
