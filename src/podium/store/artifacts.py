@@ -64,8 +64,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _copy_hashing(src: Path, dst_dir: Path) -> tuple[Path, str, int]:
-    """Copy ``src`` into a fsynced temporary file in ``dst_dir``; return (tmp, sha256, size)."""
+def _copy_hashing(src: Path, dst_dir: Path, sync: bool = True) -> tuple[Path, str, int]:
+    """Copy ``src`` into a (fsynced) temporary file in ``dst_dir``; return (tmp, sha256, size)."""
     digest = hashlib.sha256()
     size = 0
     fd, name = tempfile.mkstemp(dir=dst_dir, prefix=".tmp-")
@@ -76,7 +76,8 @@ def _copy_hashing(src: Path, dst_dir: Path) -> tuple[Path, str, int]:
                 fout.write(chunk)
                 size += len(chunk)
             fout.flush()
-            os.fsync(fout.fileno())
+            if sync:
+                os.fsync(fout.fileno())
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
@@ -142,6 +143,8 @@ class FileArtifactStore(ArtifactStore):
         index: where records live; a fresh in-memory index if omitted.
         cache_dir: where remote bytes are materialised for :meth:`path`
             (default ``<tmp>/podium-artifact-cache``).
+        fsync: make each write durable against power loss before it returns (two fsyncs);
+            without it a write still survives the process being killed.
     """
 
     def __init__(
@@ -150,8 +153,10 @@ class FileArtifactStore(ArtifactStore):
         *,
         index: ArtifactIndex | None = None,
         cache_dir: Path | None = None,
+        fsync: bool = True,
     ) -> None:
         self.root = str(root)
+        self.fsync = fsync
         self.index = index or MemoryArtifactIndex()
         self._fs: Any = None
         self._remote_root = ""
@@ -195,7 +200,7 @@ class FileArtifactStore(ArtifactStore):
         """
         path = Path(path)
         ext = path.suffix.lstrip(".").lower() or DEFAULT_EXT.get(type, "")
-        tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"))
+        tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"), self.fsync)
         final = self._local / blob_name(sha, ext)
         try:
             if final.exists() and final.stat().st_size == size:
@@ -203,7 +208,8 @@ class FileArtifactStore(ArtifactStore):
             else:
                 self._dir(final.parent)
                 os.replace(tmp, final)
-                _fsync_dir(final.parent)
+                if self.fsync:
+                    _fsync_dir(final.parent)
             if self._fs is not None:
                 self._upload(final, blob_name(sha, ext))
         finally:
@@ -323,7 +329,8 @@ class FileArtifactStore(ArtifactStore):
 class InMemoryArtifactStore(FileArtifactStore):
     """Artifacts in a private temporary directory, records in memory; for tests and benches.
 
-    The directory is removed by :meth:`close`, or when the store is garbage-collected.
+    The directory is removed by :meth:`close`, or when the store is garbage-collected. Writes
+    are not fsynced: nothing here outlives the process anyway.
 
     Args:
         root: a directory to use instead of a fresh temporary one (then never removed).
@@ -334,7 +341,7 @@ class InMemoryArtifactStore(FileArtifactStore):
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="podium-artifacts-"))
             self._cleanup = weakref.finalize(self, shutil.rmtree, root, ignore_errors=True)
-        super().__init__(root)
+        super().__init__(root, fsync=False)
 
     def close(self) -> None:
         """Remove the temporary directory (if this store made it)."""
