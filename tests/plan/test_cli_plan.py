@@ -104,7 +104,7 @@ def test_models_lists_availability_and_why(cli: CliRunner) -> None:
     assert all("text-to-image" in r["tasks"] for r in rows.values())
     fal = json.loads(cli.invoke(app, ["models", "--json", "--provider", "fal"]).stdout)
     assert {r["id"] for r in fal} == {"fal/test-image", "fal/test-video"}
-    table = cli.invoke(app, ["models", "--task", "text-to-speech"]).stdout
+    table = cli.invoke(app, ["models", "--provider", "acme"]).stdout
     assert "acme/test-speech" in table and "provider 'acme' is not installed" in table
 
 
