@@ -99,3 +99,29 @@ def test_diff_names_what_changed(store: Store, tmp_path: Path) -> None:
     assert doc["cost_usd"]["a"] > doc["cost_usd"]["b"] == 0.0
     same = diff_runs(made.run_ids[0], made.run_ids[0], store.journal, store.artifacts)
     assert same["counts"]["changed"] == 0 and not same["spec_changed"]
+
+
+def test_lineage_ends_at_named_pipeline_inputs(store: Store, tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(logo)
+    given = store.artifacts.put(logo, "image", lineage={"input": "logo"})
+    made = tmp_path / "end.png"
+    Image.new("RGB", (8, 8), (0, 0, 255)).save(made)
+    end = store.artifacts.put(
+        made,
+        "image",
+        lineage={
+            "step": "endcard",
+            "key": "endcard[2]",
+            "model": "local/studio",
+            "version": "1.0.0",
+            "inputs": {"logo": given.sha256, "tagline": "Taste the summer."},
+            "seed": 7,
+        },
+    )
+    tree = lineage_tree(end.sha256, store.artifacts)
+    assert describe(tree).startswith(f"{end.sha256[:12]} image · step endcard[2]")
+    assert "local/studio@1.0.0" in describe(tree) and "seed 7" in describe(tree)
+    logo_node, literal = tree["inputs"]
+    assert describe(logo_node) == f"logo: {given.sha256[:12]} image — pipeline input 'logo'"
+    assert describe(literal) == "tagline: input 'Taste the summer.'"

@@ -31,7 +31,8 @@ def _input_hashes(inputs: Any) -> Iterable[tuple[str | None, Any]]:
 def lineage_tree(sha256: str, artifacts: ArtifactStore) -> dict[str, Any]:
     """The tree of what made ``sha256`` (a prefix of 8+ hex digits is enough).
 
-    Each node: ``{sha256, type, step, model, run_id, seed, params, inputs: [node ...]}``;
+    Each node: ``{sha256, type, input, step, key, model, run_id, seed, params, metadata,
+    inputs: [node ...]}`` (``input`` names a pipeline input the artifact came in as);
     an input that is no artifact (a literal value) is ``{value}``; an artifact no longer in the
     store is ``{sha256, missing: true}``; a node reached twice is ``{sha256, seen: true}``.
 
@@ -60,7 +61,9 @@ def lineage_tree(sha256: str, artifacts: ArtifactStore) -> dict[str, Any]:
             model = f"{model}@{lin['version']}"
         out.update(
             type=record.type,
+            input=lin.get("input"),
             step=lin.get("step"),
+            key=lin.get("key"),
             model=model,
             run_id=lin.get("run_id"),
             seed=lin.get("seed"),
@@ -92,8 +95,9 @@ def describe(node: dict[str, Any]) -> str:
     if node.get("seen"):
         return f"{slot}{short} (shown above)"
     if not node.get("step"):
-        return f"{slot}{short} {node.get('type', '')} — pipeline input"
-    bits = [f"{slot}{short} {node['type']}", f"step {node['step']}"]
+        name = f" '{node['input']}'" if node.get("input") else ""
+        return f"{slot}{short} {node.get('type', '')} — pipeline input{name}"
+    bits = [f"{slot}{short} {node['type']}", f"step {node.get('key') or node['step']}"]
     if node.get("model"):
         bits.append(str(node["model"]))
     if node.get("seed") is not None:
