@@ -121,6 +121,7 @@ class SqlJournal(Journal):
         self._put_step = db.upsert(t.steps, ("run_id", "key"))
         self._put_attempt = db.upsert(t.attempts, ("attempt_id",))
         self._by_key = select(t.attempts).where(t.attempts.c.idempotency_key == bindparam("k"))
+        self._run_by_id = select(t.runs).where(t.runs.c.run_id == bindparam("r"))
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
         )
@@ -145,13 +146,17 @@ class SqlJournal(Journal):
         """Change fields of a run (status, cost_usd, wall_s, error, out_dir, plan)."""
         check_run_fields(fields)
         fields.setdefault("updated_at", time.time())
-        run_id = self._resolve(run_id)
-        self.db.write(update(t.runs).where(t.runs.c.run_id == run_id).values(**fields), {})
+        stmt = update(t.runs).values(**fields)
+        # the runner always names the run in full: one statement; a prefix costs a lookup
+        if not self.db.write(stmt.where(t.runs.c.run_id == run_id), {}):
+            full = self._resolve(run_id)
+            self.db.write(stmt.where(t.runs.c.run_id == full), {})
 
     def get_run(self, run_id: str) -> RunRecord:
         """A run (a unique prefix of its id is enough). KeyError if none."""
-        full = self._resolve(run_id)
-        rows = self.db.read(select(t.runs).where(t.runs.c.run_id == full))
+        rows = self.db.read(self._run_by_id, {"r": run_id})
+        if not rows:
+            rows = self.db.read(self._run_by_id, {"r": self._resolve(run_id)})
         return _run(rows[0])
 
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
