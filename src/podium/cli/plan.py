@@ -113,7 +113,7 @@ def print_plan(console: Console, plan: Plan) -> None:
         print_decision(console, decision)
     console.print(
         f"[bold]total[/bold]: ${plan.total_cost_usd:.4f}, critical path "
-        f"{plan.critical_path_s:.1f} s"
+        f"{seconds(plan.critical_path_s)}"
     )
 
 
@@ -123,7 +123,7 @@ def print_decision(console: Console, decision: Decision, indent: str = "") -> No
     console.print(
         f"{indent}[bold]{escape(decision.step_id)}[/bold] ({decision.task}, "
         f"{escape(decision.policy)}) → [green]{escape(decision.chosen)}[/green]  "
-        f"est ${est.cost_usd:.4f}, {est.latency_s:.1f} s"
+        f"est ${est.cost_usd:.4f}, {seconds(est.latency_s)}"
     )
     if decision.fallbacks:
         console.print(f"{indent}  fallbacks: {escape(', '.join(decision.fallbacks))}")
@@ -146,7 +146,7 @@ def candidate_table(candidates: Iterable[Candidate]) -> Table:
             escape(cand.model),
             score,
             f"${cand.cost_usd:.4f}",
-            f"{cand.latency_p95_s:.1f} s",
+            seconds(cand.latency_p95_s),
             f"{cand.quality:.2f}",
             f"{cand.reliability:.3f}",
             why,
@@ -159,15 +159,24 @@ def _observed_text(observed: Mapping[str, Any] | None, prior: Mapping[str, float
         return "priors"
     p95 = observed.get("latency_p95_s")
     err = observed.get("error_rate")
-    seen = (
-        f"observed p95 {p95:.1f} s" if p95 is not None else "observed",
-        f"errors {err:.1%}" if err is not None else "",
-        f"over {observed['samples']} samples",
+    figures = ", ".join(
+        part
+        for part in (
+            f"p95 {seconds(p95)}" if p95 is not None else "",
+            f"errors {err:.1%}" if err is not None else "",
+        )
+        if part
     )
-    text = ", ".join(s for s in seen if s)
+    samples = observed["samples"]
     if observed.get("used"):
         return (
-            f"{text} (priors were p95 {prior['latency_p95_s']:.1f} s, "
-            f"errors {prior['error_rate']:.1%})"
+            f"observed {figures} over {samples} samples (priors were p95 "
+            f"{seconds(prior['latency_p95_s'])}, errors {prior['error_rate']:.1%})"
         )
-    return f"priors kept ({text}, too few)"
+    needed = observed.get("min_samples", "?")
+    return f"priors kept: {samples} of {needed} samples needed (observed {figures})"
+
+
+def seconds(value: float) -> str:
+    """``850 ms`` below a second, ``12.4 s`` above."""
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"

@@ -127,6 +127,7 @@ class World:
                     "latency_p95_s": stats.latency_p95_s,
                     "error_rate": stats.error_rate,
                     "used": used,
+                    "min_samples": self.settings.min_samples,
                 }
                 fig = Figures(
                     _pick(used, stats.latency_p50_s, pri.latency_p50_s),
