@@ -125,3 +125,23 @@ def test_lineage_ends_at_named_pipeline_inputs(store: Store, tmp_path: Path) -> 
     logo_node, literal = tree["inputs"]
     assert describe(logo_node) == f"logo: {given.sha256[:12]} image — pipeline input 'logo'"
     assert describe(literal) == "tagline: input 'Taste the summer.'"
+
+
+def test_failed_run_summary_escapes_text_and_shows_the_reason(store: Store, tmp_path: Path) -> None:
+    from tests.store.records import attempt, run, step
+
+    store.journal.create_run(run("bad1", status="failed", error="hero: no model <b>left</b>"))
+    store.journal.put_step(
+        step("bad1", "hero", status="failed", error_code="refused", error="<script>x</script>")
+    )
+    store.journal.put_attempt(
+        attempt("f1", "bad1", step_key="hero", status="failed", error_code="refused")
+    )
+    store.journal.put_step(step("bad1", "cut", status="pending"))
+    json_path, html_path = write_summary("bad1", store.journal, store.artifacts, tmp_path / "o")
+    doc = json.loads(json_path.read_text())
+    assert doc["totals"]["failed"] == 1 and doc["steps"][1]["duration_s"] is None
+    html = html_path.read_text()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "no model &lt;b&gt;left&lt;/b&gt;" in html and "refused" in html
+    assert "No output carries conformance checks." in html
