@@ -7,7 +7,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from podium.providers.local.scene.model import RGB, Label
 
@@ -40,10 +40,15 @@ def label_image(label: Label, aspect: float, height: int = 384) -> Image.Image:
     draw = ImageDraw.Draw(img)
     ink = (*_rgb(label.ink), 255)
     if label.image and Path(label.image).exists():
-        logo = Image.open(label.image).convert("RGBA")
-        logo.thumbnail((int(width * 0.9), int(height * 0.9)))
-        img.alpha_composite(logo, ((width - logo.width) // 2, (height - logo.height) // 2))
-        return img
+        art = Image.open(label.image)
+        if "A" in art.getbands() or "transparency" in art.info:
+            # a logo with transparency sits on the label paper
+            logo = art.convert("RGBA")
+            logo.thumbnail((int(width * 0.8), int(height * 0.8)))
+            img.alpha_composite(logo, ((width - logo.width) // 2, (height - logo.height) // 2))
+            return img
+        # opaque label art covers the whole label area
+        return ImageOps.fit(art.convert("RGBA"), (width, height))
     rule = max(2, height // 80)
     for y in (int(height * 0.18), int(height * 0.82)):
         draw.rectangle((int(width * 0.08), y, int(width * 0.92), y + rule), fill=ink)

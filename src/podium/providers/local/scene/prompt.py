@@ -41,11 +41,13 @@ def _text(fields: Mapping[str, Any], name: str) -> str:
 
 
 def _pick(text: str, words: Mapping[str, str], default: str) -> str:
-    """The value of the first word of ``words`` found in ``text`` (longest words first)."""
-    for word in sorted(words, key=len, reverse=True):
-        if re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", text):
-            return words[word]
-    return default
+    """The value of the word of ``words`` that comes first in ``text`` (longest on a tie)."""
+    best: tuple[int, int, str] | None = None
+    for word, value in words.items():
+        m = re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", text)
+        if m and (best is None or (m.start(), -len(word)) < (best[0], best[1])):
+            best = (m.start(), -len(word), value)
+    return best[2] if best else default
 
 
 def _colour(text: str) -> RGB | None:

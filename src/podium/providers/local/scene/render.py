@@ -394,3 +394,20 @@ def _draw_depth(scene: Scene, w: int, h: int) -> NDArray[np.float32]:
     ].render()
     raw = targets.depth.read(components=1, dtype="f4")
     return np.frombuffer(raw, dtype=np.float32).reshape(h, w)[::-1].copy()
+
+
+def product_mask(scene: Scene, width: int, height: int) -> NDArray[np.bool_]:
+    """Where the product covers a ``width`` × ``height`` frame (for checks and compositing)."""
+    ctx = gl.context()
+    vp, _ = camera_matrices(scene, width / height)
+    targets = _targets(width, height)
+    targets.depth.use()
+    targets.depth.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
+    ctx.enable(moderngl.DEPTH_TEST)
+    prog = gl.programs()["depth"]
+    _uniforms(prog, {"u_vp": _gl(vp), "u_model": _gl(_model(scene.product.yaw_deg))})
+    for part in _parts(scene):
+        part.vaos["depth"].render()
+    raw = targets.depth.read(components=1, dtype="f4")
+    depth = np.frombuffer(raw, dtype=np.float32).reshape(height, width)[::-1]
+    return np.asarray(depth > 0.0)

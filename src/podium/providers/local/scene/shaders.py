@@ -117,7 +117,8 @@ vec3 studio_env(vec3 d, float rough) {
         float along = dot(d, ld);
         float w = 0.1 + u_lsize[i] * 0.35 + rough * 0.6;
         float k = smoothstep(w, w * 0.4, across) * smoothstep(0.2 - rough * 0.5, 0.8, along);
-        c += u_lcol[i] * k * 2.2 / (1.0 + rough * 8.0);
+        // cards are far brighter than the room: even a 4 % dielectric reflection reads white
+        c += u_lcol[i] * k * 40.0 * exp(-rough * 8.0);
     }
     return c;
 }
@@ -134,12 +135,13 @@ float band(float x) {
 }
 
 // diffuse light of every lamp (the floor, the product's reflection: no highlight needed)
-vec3 diffuse_light(vec3 p, vec3 n, vec3 albedo, float sh) {
+// ``others`` scales every lamp but the key: fills and rims are flagged off the floor, as on a set
+vec3 diffuse_light(vec3 p, vec3 n, vec3 albedo, float sh, float others) {
     vec3 c = vec3(0.0);
     for (int i = 0; i < 4; i++) {
         if (i >= u_nlights) break;
         float nl = band(max(dot(n, normalize(u_lpos[i] - p)), 0.0));
-        c += albedo * nl * u_lcol[i] * ((i == 0) ? sh : 1.0);
+        c += albedo * nl * u_lcol[i] * ((i == 0) ? sh : others);
     }
     return c;
 }
@@ -213,7 +215,7 @@ void main() {
     vec3 diffuse = base * (1.0 - metal) * (u_opacity < 1.0 ? 0.25 : 1.0);
     vec3 c;
     if (u_mirror) {  // the floor's reflection: faded and blurred by nature, so cheap light
-        c = diffuse_light(v_pos, n, diffuse + f0 * 0.5, 1.0);
+        c = diffuse_light(v_pos, n, diffuse + f0 * 0.5, 1.0, 1.0);
     } else {
         c = direct(v_pos, n, v, diffuse, f0, rough, shadow_at(v_pos, n));
     }
@@ -261,7 +263,7 @@ void main() {
         base *= 0.75 + 0.25 * seam;
     }
     float sh = shadow_at(v_pos, n);
-    vec3 c = diffuse_light(v_pos, n, base, sh);
+    vec3 c = diffuse_light(v_pos, n, base, sh, 0.3);
     float d = length(v_pos.xz);
     float near = exp(-max(d - u_footprint, 0.0) / (u_radius * 0.12));
     float ao = 1.0 - 0.55 * near * step(v_pos.y, 0.01);  // contact shadow under the product
