@@ -61,7 +61,7 @@ async def test_mix_meets_loudness_and_ducks_the_music(
     assert measure.integrated_lufs(out) == pytest.approx(target, abs=1.0)
     assert measure.true_peak_dbtp(out) <= -1.0
     x, rate = measure.mono(out)
-    lead = 0.5  # the mixer's default lead-in before the voice
+    lead = 0.0  # the mixer's default: the voice starts at once (its subtitles stay in sync)
     under = [
         measure.tone_level_db(x, rate, BED_HZ, lead + s["start_s"] + 0.5, lead + s["end_s"] - 0.3)
         for s in sentences
@@ -81,6 +81,6 @@ async def test_mix_over_composed_music(
     result = await _mix(tmp_path, voice, music.outputs[0].path)
     out = result.outputs[0].path
     voice_s = sf.info(str(voice)).duration
-    assert sf.info(str(out)).duration == pytest.approx(0.5 + voice_s + 1.0, abs=0.01)
+    assert sf.info(str(out)).duration == pytest.approx(voice_s + 1.0, abs=0.01)
     assert measure.integrated_lufs(out) == pytest.approx(-14.0, abs=1.0)
     assert measure.true_peak_dbtp(out) <= -1.0

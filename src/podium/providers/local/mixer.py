@@ -1,6 +1,8 @@
 """``local/mixer``: ``mix-audio`` — voice over music, ducked, faded and loudness-normalised.
 
-The voice enters after a short lead-in; the music is looped or cut to fill voice plus tail.
+The mix lasts as long as the music, or as the voice plus ``tail_s`` when that is longer (the
+music then loops). ``lead_in_s`` (default 0) delays the voice; it is recorded as
+``voice_start_s`` so subtitles made from the voice can be shifted by it.
 A sidechain follows the voice's envelope (with look-ahead and hold, so the music dips just before
 a phrase and does not pump between words) and lowers the music by ``duck_db`` under speech.
 The mix is then normalised to the target (−14 LUFS, or −16 with ``loudness: speech``) with the
@@ -124,23 +126,23 @@ class MixerEngine(Engine):
             raise InvalidInput(f"loudness target {target:g} LUFS is out of range", where=where)
         peak = _param(request, "true_peak_db", -1.0, -9.0, 0.0)
         duck = _param(request, "duck_db", 12.0, 0.0, 40.0)
-        lead = _param(request, "lead_in_s", 0.5, 0.0, 30.0)
+        lead = _param(request, "lead_in_s", 0.0, 0.0, 30.0)
         tail = _param(request, "tail_s", 1.0, 0.0, 60.0)
         bed = _param(request, "music_db", -4.0, -40.0, 10.0)
         voice_art, music_art = _input(request, "voice"), _input(request, "music")
         voice = decode_audio(voice_art.path, sample_rate=RATE, channels=1).mono()
         music = decode_audio(music_art.path, sample_rate=RATE, channels=2).samples
-        n = round(lead * RATE) + voice.size + round(tail * RATE)
-        loopable = bool(music_art.metadata.get("loop")) or music.shape[0] < n
-        music = fit_length(music, n, loop=loopable)
+        # the music bed sets the length when it is longer (a promo's 18 s under a 6 s voice)
+        n = max(music.shape[0], round(lead * RATE) + voice.size + round(tail * RATE))
+        music = fit_length(music, n, loop=True)
         voice_track = np.zeros(n, dtype=np.float32)
         voice_track[round(lead * RATE) : round(lead * RATE) + voice.size] = voice
         v_gain = gain_to_lufs(voice, RATE, target - 1.0)
         m_gain = gain_to_lufs(music, RATE, target - 1.0 + bed)
         duck_curve = speech_gain_db(voice_track, RATE, duck)
-        music_env = 10 ** ((m_gain + duck_curve) / 20) * _fade(
-            n, RATE, _param(request, "fade_in_s", 0.3, 0.0, 30.0), min(tail, 1.5) or 0.05
-        )
+        fade_in = _param(request, "fade_in_s", 0.3, 0.0, 30.0)
+        fade_out = _param(request, "fade_out_s", 1.5, 0.0, 30.0)
+        music_env = 10 ** ((m_gain + duck_curve) / 20) * _fade(n, RATE, fade_in, fade_out)
         mix = music * music_env[:, None] + (10 ** (v_gain / 20) * voice_track)[:, None]
         out = request.work_dir / "mix.wav"
         with tempfile.TemporaryDirectory(prefix="podium-mix-") as tmp:

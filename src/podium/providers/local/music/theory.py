@@ -100,7 +100,8 @@ MOODS: dict[str, Mood] = {
 }
 _MOOD_WORDS = {
     "cheerful": "happy", "joyful": "happy", "bright": "happy", "fun": "happy", "playful": "happy",
-    "fresh": "upbeat", "summer": "upbeat", "optimistic": "upbeat", "exciting": "energetic",
+    "fresh": "upbeat", "summer": "upbeat", "uplifting": "upbeat", "positive": "upbeat",
+    "optimistic": "upbeat", "exciting": "energetic",
     "peaceful": "calm", "chill": "relaxed", "dreamy": "calm", "gentle": "calm", "cozy": "warm",
     "romantic": "warm", "dark": "mysterious", "somber": "sad", "heroic": "epic",
     "suspense": "tense", "inspiring": "epic", "corporate": "neutral",
