@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -41,3 +43,44 @@ def test_other_databases_are_refused_in_one_line() -> None:
     with pytest.raises(InvalidInput, match="SQLite or PostgreSQL, not mysql") as info:
         Database("mysql://user:secret@db/podium")
     assert "secret" not in info.value.one_line()
+
+
+def test_every_record_field_has_a_column() -> None:
+    """A field added to a record needs its column here (and is then added to old stores)."""
+    import dataclasses
+
+    from podium.store import records
+
+    pairs = [
+        (records.RunRecord, schema.runs, {}),
+        (records.StepRecord, schema.steps, {}),
+        (records.AttemptRecord, schema.attempts, {"metadata": "meta"}),
+        (records.ArtifactRecord, schema.artifacts, {"metadata": "meta"}),
+        (records.BreakerState, schema.breakers, {}),
+    ]
+    for record, table, renamed in pairs:
+        for f in dataclasses.fields(record):
+            assert renamed.get(f.name, f.name) in table.c, f"{record.__name__}.{f.name}"
+
+
+def test_a_store_made_by_an_older_version_gains_new_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from podium.store.records import BreakerState
+    from podium.store.sql import SqlState
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the breakers table before `recent` existed
+        conn.execute(
+            "CREATE TABLE breakers (key VARCHAR(300) PRIMARY KEY, state VARCHAR(20) NOT NULL,"
+            " consecutive_failures INTEGER NOT NULL, opened_until FLOAT)"
+        )
+        conn.execute("INSERT INTO breakers VALUES ('fal/flux@1', 'open', 3, 99.0)")
+    db = Database(f"sqlite:///{path}")
+    try:
+        state = SqlState(db)
+        assert state.breaker("fal/flux@1") == BreakerState("fal/flux@1", "open", 3, 99.0, ())
+        state.put_breaker(BreakerState("fal/flux@1", "closed", 0, None, (True, False)))
+        assert state.breaker("fal/flux@1").recent == (True, False)
+    finally:
+        db.close()

@@ -32,6 +32,8 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -214,6 +216,7 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.lock = threading.RLock()
         metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         self.conn: Connection = self.engine.connect()
         self._upserts: dict[str, Insert] = {}
 
@@ -255,8 +258,6 @@ class Database:
         """SQLite's journal mode (``wal``), or None for other databases."""
         if self.dialect != "sqlite":
             return None
-        from sqlalchemy import text
-
         rows = self.read(text("PRAGMA journal_mode"))
         return str(rows[0][0]).lower() if rows else None
 
@@ -265,6 +266,23 @@ class Database:
         with self.lock:
             self.conn.close()
             self.engine.dispose()
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add columns a newer Podium declares to tables an older one created.
+
+    Records only ever gain fields, so a store made by an older version is brought up to date
+    by ``ALTER TABLE ... ADD COLUMN`` (nullable; readers treat NULL as the field's default).
+    """
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def build_upsert(
