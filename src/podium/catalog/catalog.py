@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from podium.catalog import quickyaml
 from podium.catalog.card import ModelCard
 from podium.errors import PodiumError, Problem, SpecError
 from podium.spec.vocabulary import Task
@@ -79,9 +81,24 @@ def load_card_file(path: Path) -> list[ModelCard]:
     Raises:
         SpecError: the file is not valid YAML or a card is invalid (with file:line and field).
     """
-    yaml = YAML(typ="rt")
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"))
+        data = quickyaml.load(text)
+        items = data if isinstance(data, list) else [data]
+        return [
+            ModelCard.model_validate({**item, "source_file": str(path)})
+            for item in items
+            if item is not None
+        ]
+    except (yaml.YAMLError, ValidationError, TypeError):
+        pass  # read it again keeping positions, so every problem says where it is
+    return _load_card_file_located(path, text)
+
+
+def _load_card_file_located(path: Path, text: str) -> list[ModelCard]:
+    yaml_rt = YAML(typ="rt")
+    try:
+        data = yaml_rt.load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise SpecError(
