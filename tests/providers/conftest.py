@@ -12,6 +12,7 @@ import pytest
 
 from podium.catalog.card import ModelCard
 from podium.providers.base import Event, Provider, Request
+from podium.providers.comfyui import ComfyUIProvider
 from podium.providers.elevenlabs import ElevenLabsProvider
 from podium.providers.fal import FalProvider
 from podium.providers.openai import OpenAIProvider
@@ -51,6 +52,8 @@ class Case:
     prompt: str = "a lemon soda can on a marble table"
     server: str = ""
     cost_usd: float | None = None
+    content_policy: bool = True
+    billing: bool = True
 
     @property
     def server_name(self) -> str:
@@ -63,6 +66,36 @@ class Case:
         return self.card.price.usd if self.cost_usd is None else self.cost_usd
 
 
+# ComfyUI's default text-to-image graph, exported with "Save (API Format)"
+TXT2IMG: dict[str, Any] = {
+    "3": {
+        "class_type": "KSampler",
+        "inputs": {
+            "seed": 0,
+            "steps": 20,
+            "cfg": 8,
+            "sampler_name": "euler",
+            "scheduler": "normal",
+            "denoise": 1,
+            "model": ["4", 0],
+            "positive": ["6", 0],
+            "negative": ["7", 0],
+            "latent_image": ["5", 0],
+        },
+    },
+    "4": {
+        "class_type": "CheckpointLoaderSimple",
+        "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"},
+    },
+    "5": {
+        "class_type": "EmptyLatentImage",
+        "inputs": {"width": 512, "height": 512, "batch_size": 1},
+    },
+    "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 1]}},
+    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 1]}},
+    "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+    "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "podium", "images": ["8", 0]}},
+}
 SPEECH = "Meet Lemon Fizz. Bright, cold and ready for summer."
 FAST = {"poll_s": 0.01, "poll_max_s": 0.05}
 
@@ -171,6 +204,32 @@ CASES: dict[str, Case] = {
         server="elevenlabs",
         prompt="upbeat synth pop, 120 bpm",
         cost_usd=0.04,
+    ),
+    "comfyui": Case(
+        "comfyui",
+        ComfyUIProvider,
+        ModelCard(
+            id="comfyui/sd15-txt2img",
+            version="1",
+            tasks=(Task.TEXT_TO_IMAGE,),
+            capabilities=("seed",),
+            extra={
+                **FAST,
+                "ws_quiet_s": 0.3,
+                "workflow": TXT2IMG,
+                "fields": {
+                    "prompt": "6.inputs.text",
+                    "negative": "7.inputs.text",
+                    "seed": "3.inputs.seed",
+                    "width": "5.inputs.width",
+                    "height": "5.inputs.height",
+                },
+            },
+        ),
+        Task.TEXT_TO_IMAGE,
+        (ArtifactType.IMAGE,),
+        content_policy=False,  # a self-hosted ComfyUI has no content policy, no quota
+        billing=False,
     ),
 }
 

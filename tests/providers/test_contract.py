@@ -17,6 +17,8 @@ from tests.providers.conftest import CASES, KEYS, Wired
 EVERY = pytest.mark.parametrize("name", list(CASES))
 # queue protocols (submit, then poll): never finishing, failing after acceptance, lost creates
 QUEUED = pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.queue])
+POLICED = [n for n, c in CASES.items() if c.content_policy]
+BILLED = [n for n, c in CASES.items() if c.billing]
 
 
 def assert_no_secret(err: BaseException) -> None:
@@ -55,15 +57,25 @@ async def test_happy_path(name: str, wire: Callable[..., Wired], tmp_path: Path)
         assert {"queued"} <= {e.kind for e in w.events}
 
 
-@EVERY
-@pytest.mark.parametrize(
-    ("knob", "value", "expected"),
-    [
+SUBMIT_FAULTS = [
+    (name, knob, value, expected)
+    for name in CASES
+    for knob, value, expected in (
         ("error_5xx", 1, Transient),
         ("rate_limit", 1, Transient),
         ("quota", True, QuotaExceeded),
-    ],
-)
+    )
+    if knob != "quota" or name in BILLED
+]
+OUTPUT_FAULTS = [
+    (name, knob, expected)
+    for name in CASES
+    for knob, expected in (("corrupt", BadOutput), ("refuse", Refused))
+    if knob != "refuse" or name in POLICED
+]
+
+
+@pytest.mark.parametrize(("name", "knob", "value", "expected"), SUBMIT_FAULTS)
 async def test_submit_faults(
     name: str,
     knob: str,
@@ -86,8 +98,7 @@ async def test_submit_faults(
         check_output(await run(w, tmp_path / "again"), w.case.outputs)
 
 
-@EVERY
-@pytest.mark.parametrize(("knob", "expected"), [("corrupt", BadOutput), ("refuse", Refused)])
+@pytest.mark.parametrize(("name", "knob", "expected"), OUTPUT_FAULTS)
 async def test_output_faults(
     name: str, knob: str, expected: type[PodiumError], wire: Callable[..., Wired], tmp_path: Path
 ) -> None:

@@ -6,12 +6,16 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import openai
 import pytest
 from PIL import Image
 
+from podium.providers.base import InputArtifact
+from podium.spec.vocabulary import ArtifactType, Task
 from podium.testing.servers import Loopback
+from tests.providers.conftest import Wired
 
 
 async def test_official_client_generates_an_image_and_streams_speech(
@@ -47,3 +51,22 @@ async def test_official_client_generates_an_image_and_streams_speech(
         assert info.value.code == "moderation_blocked"
     finally:
         await client.close()
+
+
+async def test_provider_edits_an_image(wire: Callable[..., Wired], tmp_path: Path) -> None:
+    w = wire("openai-image")
+    source = tmp_path / "product.png"
+    Image.new("RGB", (32, 32), "blue").save(source)
+    card = w.case.card.model_copy(update={"tasks": (Task.IMAGE_TO_IMAGE,)})
+    request = w.request(
+        tmp_path / "out",
+        card=card,
+        task=Task.IMAGE_TO_IMAGE,
+        params={"width": 1536, "height": 1024},
+        inputs={"image": InputArtifact(ArtifactType.IMAGE, source, "0" * 64)},
+    )
+    result = await w.provider.wait(await w.provider.submit(request, w.report), w.report)
+    assert result.metadata["size"] == "1536x1024"  # the model size closest to 3:2
+    with Image.open(result.outputs[0].path) as img:
+        assert img.size == (1536, 1024)
+    assert w.server.stats.requests["edits"] == 1

@@ -44,6 +44,7 @@ class Faults:
         lose_create: the next N creates are made, but their responses never arrive.
         queue_s: how long a job waits in the queue.
         run_s: how long a job runs.
+        ws_quiet: WebSocket servers (ComfyUI) accept the socket but never send an event.
     """
 
     error_5xx: int = 0
@@ -59,6 +60,7 @@ class Faults:
     lose_create: int = 0
     queue_s: float = 0.05
     run_s: float = 0.1
+    ws_quiet: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         """Set knobs by name (unknown names are an error)."""

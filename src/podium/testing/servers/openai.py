@@ -170,22 +170,22 @@ class OpenAIServer(Loopback):
         denied = await self._check(request, "edits")
         if denied is not None:
             return denied
-        form = await request.form()
-        images = form.getlist("image") or form.getlist("image[]")
-        if not images or not form.get("prompt"):
+        async with request.form() as form:  # closes the spooled upload files
+            has_image = bool(form.getlist("image") or form.getlist("image[]"))
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not has_image or not fields.get("prompt"):
             return error(
                 400,
                 "Missing required parameter: 'image' or 'prompt'.",
                 "invalid_request_error",
                 "missing_required_parameter",
             )
-        model = str(form.get("model") or "dall-e-2")
-        size = str(form.get("size") or "1024x1024")
+        model = fields.get("model") or "dall-e-2"
+        size = fields.get("size") or "1024x1024"
         size = "1024x1024" if size == "auto" else size
-        b64 = model.startswith("gpt-image") or form.get("response_format") == "b64_json"
-        return await self._images(
-            model, str(form["prompt"]), int(str(form.get("n") or 1)), size, "png", b64
-        )
+        b64 = model.startswith("gpt-image") or fields.get("response_format") == "b64_json"
+        n = int(fields.get("n") or 1)
+        return await self._images(model, fields["prompt"], n, size, "png", b64)
 
     async def speech(self, request: Request) -> Response:
         """Speak the input, streamed in chunks."""
