@@ -140,7 +140,10 @@ def populate(store: Store, root: Path) -> Populated:
             "policy": "balanced",
             "steps": [
                 decision("script", "text", TEMPLATE, []),
-                decision("hero", "text-to-image", hero_model, [STUDIO if n == 0 else FLUX]),
+                {
+                    **decision("hero", "text-to-image", hero_model, [STUDIO if n == 0 else FLUX]),
+                    "select": decision("hero.select", "score", "local/quality-score@1", []),
+                },
                 decision("cut", "compose-video", CUT, []),
             ],
         }

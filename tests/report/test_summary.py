@@ -65,6 +65,7 @@ def test_summary_html_is_self_contained_and_explains_decisions(
     # a timeline bar per step, a cache hit shown as such, the failed conformance check
     assert html.count('class="bar ') == 4 and "cache hit" in html
     assert "loudness_lufs" in html and ">fail<" in html
+    assert "Variants scored by local/quality-score@1" in html
     # image outputs become small embedded PNG thumbnails; files are linked
     thumbs = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(thumbs) == 2
