@@ -68,3 +68,11 @@ def test_max_bytes_evicts_least_recently_used_first(store: Store, tmp_path: Path
     tiny = collect_garbage(store.journal, store.artifacts, store.cache, max_bytes=0)
     assert {r.sha256 for r in store.artifacts.all()} == {arts["wip"].sha256}
     assert tiny.bytes_left == arts["wip"].size
+
+
+def test_artifacts_of_a_run_in_flight_are_never_evicted(store: Store, tmp_path: Path) -> None:
+    store.journal.create_run(run("live", created_at=time.time() - 5, status="running"))
+    # stored by the live run, not yet named by any step record
+    fresh = _put(store, tmp_path, "fresh", 100, [])
+    done = collect_garbage(store.journal, store.artifacts, store.cache, max_bytes=0)
+    assert done.artifacts_removed == 0 and store.artifacts.exists(fresh.sha256)

@@ -17,6 +17,8 @@ from podium.store.records import ArtifactRecord
 
 #: Runs in these states may still need their artifacts whatever their age.
 UNFINISHED = frozenset({"pending", "running", "interrupted", "cancelling"})
+#: Runs that may be writing right now.
+IN_FLIGHT = frozenset({"pending", "running", "cancelling"})
 ALL_RUNS = 1_000_000
 
 
@@ -116,7 +118,13 @@ def last_use_by_runs(
     """
     used: dict[str, float] = {}
     pinned: set[str] = set()
-    for run in journal.list_runs(limit=ALL_RUNS):
+    runs = journal.list_runs(limit=ALL_RUNS)
+    # a run in flight stores an artifact a moment before its journal names it: keep
+    # everything stored since the oldest such run began
+    started = [r.created_at for r in runs if r.status in IN_FLIGHT]
+    if started:
+        pinned = {sha for sha, rec in records.items() if rec.created_at >= min(started)}
+    for run in runs:
         outputs: set[str] = set()
         for step in journal.steps(run.run_id):
             outputs.update(step.outputs)
