@@ -7,6 +7,7 @@ A run honours the lock and never writes it.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +71,15 @@ def lock_cmd(
     # observed figures count, like in `podium plan`; breakers do not: an outage of a minute
     # must not move a pin meant to last
     store = open_store(settings)
+    registry = ProviderRegistry(settings)
     try:
-        router = Router(catalog, ProviderRegistry(settings).check, settings, journal=store.journal)
+        router = Router(catalog, registry.check, settings, journal=store.journal)
         plan = router.plan(
             loaded, policy=parse_policy(policy) if policy else None, lock=pins or None
         )
     finally:
         store.close()
+        asyncio.run(registry.aclose())  # checking a card may have opened an HTTP client
     new = {step_id: d.chosen for step_id, d in plan.decisions.items()}
     path = write_lock(file, loaded.pipeline.name, loaded.spec_hash, new)
     rows = _changes(old, new)
