@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,12 @@ CATALOG = Catalog(
         for task in Task
     ]
 )
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# FUZZ_EXAMPLES=5000 pytest tests/spec/test_fuzz.py digs deeper than the suite's quick pass
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "120")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 TOKENS = [
     "text",
     "text-to-video",
@@ -45,6 +51,9 @@ TOKENS = [
     "&a",
     "*a",
     "!!binary",
+    "<<: {id: z}\n",
+    "? ",
+    "--- ",
     "\t",
     ":",
     "- ",
@@ -182,3 +191,18 @@ def test_replacing_any_field_of_a_valid_spec_only_yields_problems(data: st.DataO
             parent = parent[part]
         parent[path[-1]] = data.draw(JSONISH)
     _run_everything(json.dumps(tree))
+
+
+def test_yaml_merge_keys_and_anchors_load() -> None:
+    text = (
+        "name: p\n"
+        "base: &base {task: text, prompt: hi}\n"
+        "steps:\n"
+        "  - <<: *base\n"
+        "    id: a\n"
+        "  - <<: *base\n"
+        "    id: b\n"
+        "    promt: x\n"
+    )
+    problems = _run_everything(text)
+    assert [(p.line, p.path) for p in problems] == [(2, "base"), (8, "steps[1].promt")]

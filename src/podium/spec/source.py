@@ -8,7 +8,7 @@ validates) plus a :class:`SourceMap` from field paths to 1-based ``(line, col)``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +100,14 @@ def parse_yaml(text: str) -> tuple[Any, SourceMap]:
     return data, SourceMap(keys, values)
 
 
+def _position(lookup: Callable[[Any], Any], key: Any) -> tuple[int, int] | None:
+    try:
+        pos = lookup(key)
+    except (KeyError, IndexError, TypeError):
+        return None
+    return (int(pos[0]), int(pos[1])) if pos else None
+
+
 def _plain(
     node: Any,
     path: FieldPath,
@@ -112,19 +120,19 @@ def _plain(
         for key, value in node.items():
             name = key if isinstance(key, str) else str(key)
             sub = (*path, name)
-            kpos = node.lc.key(key)
-            vpos = node.lc.value(key)
-            if kpos is not None:
-                keys[sub] = (kpos[0] + 1, kpos[1] + 1)
-            if vpos is not None:
-                values[sub] = (vpos[0] + 1, vpos[1] + 1)
+            # keys merged in with `<<:` have no position of their own: use the mapping's
+            here = (node.lc.line, node.lc.col)
+            kpos = _position(node.lc.key, key) or here
+            vpos = _position(node.lc.value, key) or kpos
+            keys[sub] = (kpos[0] + 1, kpos[1] + 1)
+            values[sub] = (vpos[0] + 1, vpos[1] + 1)
             out[name] = _plain(value, sub, keys, values)
         return out
     if isinstance(node, CommentedSeq):
         items: list[Any] = []
         for index, value in enumerate(node):
             sub = (*path, index)
-            pos = node.lc.item(index)
+            pos = _position(node.lc.item, index)
             if pos is not None:
                 keys[sub] = values[sub] = (pos[0] + 1, pos[1] + 1)
             items.append(_plain(value, sub, keys, values))
