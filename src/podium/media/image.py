@@ -55,7 +55,8 @@ def hsv_stats(pixels: RGB8) -> dict[str, float]:
     """Mean hue direction, saturation, value and contrast of an RGB image.
 
     Returns ``saturation`` and ``value`` (0..1 means), ``contrast`` (std of luma, 0..1),
-    ``hue_deg`` (the saturation-weighted circular mean hue) and ``warmth`` (mean R − B, −1..1).
+    ``hue_deg`` (the saturation-weighted circular mean hue), ``warmth`` (mean R − B, −1..1) and
+    ``luma`` (mean Rec. 709 luma, 0..1).
     """
     rgb = pixels.astype(np.float64) / 255.0
     mx, mn = rgb.max(axis=-1), rgb.min(axis=-1)
@@ -71,4 +72,5 @@ def hsv_stats(pixels: RGB8) -> dict[str, float]:
         "contrast": float(luma.std()),
         "hue_deg": float(np.degrees(np.arctan2(hy, hx)) % 360.0),
         "warmth": float((r - b).mean()),
+        "luma": float(luma.mean()),
     }

@@ -73,10 +73,9 @@ def grade_name(request: Request) -> str:
     text = " ".join(str(prompt.get(k) or "") for k in ("style", "mood", "subject")).lower()
     if isinstance(request.prompt, str):
         text = request.prompt.lower()
-    for word in (*GRADES, *ALIASES):
-        if word in text:
-            return ALIASES.get(word, word)
-    return "cinematic"
+    # the grade named first wins: "black and white film" is noir
+    found = [(text.find(w), -len(w), w) for w in (*GRADES, *ALIASES) if w in text]
+    return ALIASES.get(min(found)[2], min(found)[2]) if found else "cinematic"
 
 
 class GradeEngine(Engine):
