@@ -7,6 +7,7 @@ runner can journal a state change and then act on it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -102,8 +103,20 @@ def _attempt(row: Any) -> AttemptRecord:
     )
 
 
+def _params(record: Any) -> dict[str, Any]:
+    """A record's fields as statement parameters: shallow (``asdict`` deep-copies nested
+    decisions and costs more than the write itself)."""
+    names = _FIELDS.get(type(record))
+    if names is None:
+        names = _FIELDS[type(record)] = tuple(f.name for f in dataclasses.fields(record))
+    return {name: getattr(record, name) for name in names}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _attempt_params(a: AttemptRecord) -> dict[str, Any]:
-    params = a.to_dict()
+    params = _params(a)
     params["meta"] = params.pop("metadata")
     params["outputs"] = list(a.outputs)
     return params
@@ -129,7 +142,7 @@ class SqlJournal(Journal):
     def create_run(self, run: RunRecord) -> None:
         """Record a new run."""
         try:
-            self.db.write(t.plain_insert(t.runs), run.to_dict())
+            self.db.write(t.plain_insert(t.runs), _params(run))
         except IntegrityError as exc:
             raise ValueError(f"run '{run.run_id}' already exists") from exc
 
@@ -168,7 +181,7 @@ class SqlJournal(Journal):
 
     def put_step(self, step: StepRecord) -> None:
         """Insert or replace a step record (keyed by run_id and key)."""
-        params = step.to_dict()
+        params = _params(step)
         params["outputs"] = list(step.outputs)
         self.db.write(self._put_step, params)
 
@@ -276,7 +289,7 @@ class SqlArtifactIndex(ArtifactIndex):
 
     def save(self, record: ArtifactRecord) -> None:
         """Insert or replace a record."""
-        params = record.to_dict()
+        params = _params(record)
         params["meta"] = params.pop("metadata")
         self.db.write(self._save, params)
 
