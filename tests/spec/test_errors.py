@@ -441,3 +441,21 @@ def test_text_api_reports_under_the_given_name() -> None:
     assert {p.file for p in problems} == {"inline.yaml"}
     assert only(problems, "unknown key 'step'").hint == "did you mean 'steps'?"
     assert only(problems, "missing required field 'steps'").line == 1
+
+
+def test_first_frame_reference_must_be_an_image(spec_file: SpecFile) -> None:
+    path = spec_file(
+        """
+        name: p
+        steps:
+          - id: music
+            task: text-to-music
+            prompt: {genre: pop}
+          - id: shot
+            task: text-to-video
+            prompt: {action: runs, first_frame: "${steps.music.output}"}
+        """
+    )
+    problem = only(problems_of(path), "takes image")
+    assert problem.message == "slot 'first_frame' takes image, but gets audio"
+    assert at(problem) == (8, 41, "steps[1].prompt.first_frame")

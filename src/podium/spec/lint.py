@@ -20,7 +20,8 @@ from podium.spec.vocabulary import Task
 
 MAX_SHOT_S = 10.0
 
-_IMAGE_TASKS = (Task.TEXT_TO_IMAGE, Task.IMAGE_TO_IMAGE)
+# image-to-image prompts are edits: framing and light come from the input image
+_IMAGE_TASKS = (Task.TEXT_TO_IMAGE,)
 _VIDEO_TASKS = (Task.TEXT_TO_VIDEO, Task.IMAGE_TO_VIDEO)
 
 # For plain-string prompts: words that show the aspect is covered (matched at word starts).

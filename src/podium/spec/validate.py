@@ -17,7 +17,7 @@ from podium.spec.references import Ref, find_cycle, parse_ref, scan
 from podium.spec.reftypes import RefType, ref_type, slot_accepts
 from podium.spec.source import FieldPath
 from podium.spec.suggest import hint_for
-from podium.spec.vocabulary import PROMPT_FIELDS, TASK_INPUTS, Task
+from podium.spec.vocabulary import PROMPT_FIELDS, TASK_INPUTS, ArtifactType, Slot, Task
 
 _NEEDS_PROMPT = (
     Task.TEXT,
@@ -28,6 +28,7 @@ _NEEDS_PROMPT = (
     Task.TEXT_TO_3D,
 )
 _NUMERIC_FIELDS = ("duration_s", "tempo_bpm", "rate")
+_FRAME_FIELDS = ("first_frame", "last_frame")
 
 
 def check(loaded: LoadedSpec) -> list[Problem]:
@@ -261,7 +262,19 @@ def _prompt(loaded: LoadedSpec, index: int, step: Step) -> list[Problem]:
                         value=True,
                     )
                 )
+            elif name in _FRAME_FIELDS and isinstance(value, str):
+                out += _frame_problems(loaded, step, (*base, name), value)
     return out
+
+
+def _frame_problems(loaded: LoadedSpec, step: Step, path: FieldPath, text: str) -> list[Problem]:
+    """A ``first_frame``/``last_frame`` given as a reference must be one image."""
+    kind = _bound_type(loaded, step, text)
+    if kind is None:
+        return []
+    frame = Slot(str(path[-1]), (ArtifactType.IMAGE,))
+    why = slot_accepts(frame, kind)
+    return [loaded.problem(path, why[0], hint=why[1], value=True)] if why else []
 
 
 def _number_or_ref(value: Any) -> bool:
