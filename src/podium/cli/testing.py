@@ -1,0 +1,56 @@
+"""``podium testing serve NAME --port N``: run a provider's loopback server by hand.
+
+Develop and test pipelines offline: start ``podium testing serve fal --port 8001`` and point
+Podium at it with ``PODIUM_FAL_URL=http://127.0.0.1:8001`` (any key value works). Fault knobs
+are set while it runs with ``POST /_podium/faults`` (JSON, e.g. ``{"error_5xx": 2}``); ``GET
+/_podium/stats`` counts requests and creates.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+import typer
+
+from podium.cli.app import app, fail
+
+testing_app = typer.Typer(
+    name="testing", help="Offline testing aids: loopback provider servers.", no_args_is_help=True
+)
+app.add_typer(testing_app)
+
+
+def _servers() -> Any:
+    # podium.testing sits beside podium.cli in the layer table (no static import between
+    # them), so the servers are found at run time, like a plug-in
+    return importlib.import_module("podium.testing.servers")
+
+
+@testing_app.command("serve")
+def serve(
+    name: str = typer.Argument(..., help="fal, replicate, openai, elevenlabs or comfyui"),
+    port: int = typer.Option(8000, "--port", "-p", help="port to listen on"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
+    faults: str = typer.Option(
+        "", "--faults", help='initial fault knobs as JSON, e.g. {"slow_s": 1}'
+    ),
+) -> None:
+    """Serve NAME's documented protocol on HOST:PORT until interrupted."""
+    servers = _servers()
+    if name not in servers.SERVERS:
+        raise fail(f"no loopback server {name!r} — choose one of {', '.join(servers.SERVERS)}", 2)
+    server = servers.serve(name, host, port)
+    if faults:
+        try:
+            server.faults.update(json.loads(faults))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise fail(f"--faults: {exc}", 2) from None
+    env = f"PODIUM_{servers.URL_SETTINGS[name].upper()}"
+    typer.echo(f"{name} loopback server on {servers.base_url(name, server)}", err=True)
+    typer.echo(f"  export {env}={servers.base_url(name, server)}", err=True)
+    typer.echo(
+        "  faults: POST /_podium/faults   stats: GET /_podium/stats   Ctrl-C stops", err=True
+    )
+    server.serve_forever()
