@@ -115,8 +115,9 @@ attempts = Table(
     Column("meta", JSON),
     Index("ix_attempts_run_step", "run_id", "step_key"),
     Index("ix_attempts_idem", "idempotency_key"),
+    # every index is paid on each of an attempt's writes: only the runner's and router's
+    # lookups get one (per-provider figures are rare and scan)
     Index("ix_attempts_model_finished", "model", "finished_at"),
-    Index("ix_attempts_provider_finished", "provider", "finished_at"),
     Index("ix_attempts_started", "started_at"),
 )
 
