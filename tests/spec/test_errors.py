@@ -184,6 +184,7 @@ def test_arithmetic_is_rejected(spec_file: SpecFile) -> None:
     problem = only(problems_of(path), "bad reference")
     assert "no arithmetic" in problem.message
     assert at(problem) == (5, 13, "steps[0].prompt")
+    assert problem.hint and problem.hint.startswith("write one of ${inputs.NAME}")
 
 
 def test_item_outside_foreach(spec_file: SpecFile) -> None:
@@ -344,12 +345,14 @@ def test_foreach_over_a_single_artifact(spec_file: SpecFile) -> None:
     )
     problem = only(problems_of(path), "foreach needs a list")
     assert at(problem) == (8, 14, "steps[1].foreach")
+    assert problem.hint == "use `foreach: ${steps.ID.outputs}` or a list input `${inputs.NAME}`"
 
 
 def test_duplicate_step_id(spec_file: SpecFile) -> None:
     path = spec_file(TEXT_STEP + "  - id: a\n    task: text\n    prompt: again\n")
     problem = only(problems_of(path), "duplicate step id")
     assert at(problem) == (6, 9, "steps[1].id")
+    assert problem.hint == "give every step its own id"
 
 
 def test_missing_required_input(spec_file: SpecFile) -> None:
