@@ -62,12 +62,14 @@ def memory_store() -> Store:
     )
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, fsync: bool = True) -> Store:
     """The store named by ``settings``: SQL journal/cache/state and file artifacts.
 
     Args:
         settings: ``db_url`` picks the database, ``artifacts_root`` where bytes live.
+        fsync: make artifact writes durable against power loss (journal writes always survive
+            the process being killed; see docs/store.md).
     """
     from podium.store.sql import open_sql_store
 
-    return open_sql_store(settings)
+    return open_sql_store(settings, fsync=fsync)

@@ -410,18 +410,20 @@ class SqlState(StateStore):
         return [self._state(r) for r in rows]
 
 
-def open_sql_store(settings: Settings) -> Store:
+def open_sql_store(settings: Settings, *, fsync: bool = True) -> Store:
     """The SQL journal, cache and state at ``settings.db_url`` with file artifacts.
 
     Args:
         settings: ``db_url`` and ``artifacts_root`` say where; remote artifacts are
             materialised under ``<home>/artifact-cache``.
+        fsync: fsync each artifact write (see :class:`FileArtifactStore`).
     """
     db = Database(settings.db_url)
     artifacts = FileArtifactStore(
         settings.artifacts_root,
         index=SqlArtifactIndex(db),
         cache_dir=settings.home / "artifact-cache",
+        fsync=fsync,
     )
     return Store(
         journal=SqlJournal(db),
