@@ -116,16 +116,26 @@ def cues_from_sentences(
 
 
 def _split_by_words(words: Sequence[TimedWord], max_chars: int, end: float) -> list[Cue]:
+    """Cut before ``max_chars``, at the last clause end (``,;:``) when one is far enough in."""
     cues: list[Cue] = []
     group: list[TimedWord] = []
     for w in words:
         if group and len(" ".join(x.word for x in [*group, w])) > max_chars:
-            cues.append(Cue(group[0].start_s, w.start_s, " ".join(x.word for x in group)))
-            group = []
+            cut = len(group)
+            for i in range(len(group) - 1, 0, -1):
+                if group[i - 1].word[-1:] in ",;:—" and len(_text(group[:i])) >= max_chars // 3:
+                    cut = i
+                    break
+            head, group = group[:cut], group[cut:]
+            cues.append(Cue(head[0].start_s, group[0].start_s if group else w.start_s, _text(head)))
         group.append(w)
     if group:
-        cues.append(Cue(group[0].start_s, end, " ".join(x.word for x in group)))
+        cues.append(Cue(group[0].start_s, end, _text(group)))
     return cues
+
+
+def _text(words: Sequence[TimedWord]) -> str:
+    return " ".join(w.word for w in words)
 
 
 def _split_evenly(text: str, start: float, end: float, max_chars: int) -> list[Cue]:
