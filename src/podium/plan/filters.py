@@ -48,6 +48,8 @@ def pin_exclusion(card: ModelCard, pin: str, code: str, source: str) -> Exclusio
 
 def exclude_exclusion(card: ModelCard, excluded: tuple[str, ...]) -> Exclusion | None:
     """``route.exclude`` lists the model (any version or this one) or its whole provider."""
+    if not excluded:
+        return None
     for item in excluded:
         if item in (card.provider, card.id, card.ref):
             return Exclusion("exclude", f"route.exclude lists {item}")
@@ -64,6 +66,8 @@ def task_exclusion(card: ModelCard, facts: StepFacts) -> Exclusion | None:
 
 def outputs_exclusion(card: ModelCard, facts: StepFacts) -> Exclusion | None:
     """A later step takes an output type the model does not produce."""
+    if not facts.used_outputs:
+        return None
     makes = card.outputs_for(facts.step.task)
     for kind, ref in facts.used_outputs:
         if kind not in makes:
@@ -132,6 +136,8 @@ _LIMIT_CHECKS: tuple[Callable[[ModelCard, StepFacts], str | None], ...] = (
 
 def needs_exclusion(card: ModelCard, facts: StepFacts) -> Exclusion | None:
     """The step needs a capability the card does not declare, or a studio engine."""
+    if not (facts.needs or facts.wants_scene or facts.framings):
+        return None
     studio = is_studio(card)
     for need in sorted(facts.needs):
         if need in card.capabilities:

@@ -222,19 +222,22 @@ class Router:
         pin = locked or step.route.pin
         cards = self._cards(step.task, pin)
         rows = [self._evaluate(c, facts, locked, upstream, budget_left) for c in cards]
-        eligible = [r for r in rows if r.excluded is None]
+        eligible = [r for r in rows if r["excluded"] is None]
         values = policies.scores(
             weights,
-            [r.cost_usd for r in eligible],
-            [r.latency_s for r in eligible],
-            [r.quality for r in eligible],
-            [r.reliability for r in eligible],
+            [r["cost_usd"] for r in eligible],
+            [r["latency_s"] for r in eligible],
+            [r["quality"] for r in eligible],
+            [r["reliability"] for r in eligible],
         )
         ranked = sorted(
-            (dataclasses.replace(r, score=s) for r, s in zip(eligible, values, strict=True)),
+            (Candidate(score=v, **r) for r, v in zip(eligible, values, strict=True)),
             key=lambda c: (-(c.score or 0.0), c.model),
         )
-        excluded = sorted((r for r in rows if r.excluded is not None), key=lambda c: c.model)
+        excluded = sorted(
+            (Candidate(score=None, **r) for r in rows if r["excluded"] is not None),
+            key=lambda c: c.model,
+        )
         candidates = (*ranked, *excluded)
         if not ranked:
             raise NoModel(step.id, candidates)
@@ -257,29 +260,33 @@ class Router:
         locked: str | None,
         upstream: Mapping[str, str],
         budget_left: float | None,
-    ) -> Candidate:
-        fig = self._world.figures(card)
-        calls = facts.calls
-        cost = call_cost(card, facts, fig.p50_s) * calls
-        latency = step_latency(card, facts, fig.p95_s, self.settings.workers)
+    ) -> dict[str, Any]:
+        """A candidate's fields, all but its score (scores need every eligible candidate)."""
         excluded = (
             static_exclusion(card, facts, pin=facts.step.route.pin, locked=locked)
             or self._scene_exclusion(card, facts, upstream)
-            or self._world.exclusion(card)
+            or self._world.unavailable(card)
+        )
+        # the ledger is read only for models that could run: the others show their priors
+        fig = self._world.priors(card) if excluded else self._world.figures(card)
+        cost = call_cost(card, facts, fig.p50_s) * facts.calls
+        latency = step_latency(card, facts, fig.p95_s, self.settings.workers)
+        excluded = (
+            excluded
+            or self._world.breaker(card)
             or _constraints(card, facts.step.route, cost, fig.p95_s, budget_left)
         )
-        return Candidate(
-            model=card.ref,
-            score=None,
-            excluded=excluded,
-            cost_usd=cost,
-            latency_p95_s=fig.p95_s,
-            quality=card.priors.quality,
-            reliability=1.0 - fig.error_rate,
-            prior=fig.prior,
-            observed=fig.observed,
-            latency_s=latency,
-        )
+        return {
+            "model": card.ref,
+            "excluded": excluded,
+            "cost_usd": cost,
+            "latency_p95_s": fig.p95_s,
+            "quality": card.priors.quality,
+            "reliability": 1.0 - fig.error_rate,
+            "prior": fig.prior,
+            "observed": fig.observed,
+            "latency_s": latency,
+        }
 
     def _scene_exclusion(
         self, card: ModelCard, facts: StepFacts, upstream: Mapping[str, str]

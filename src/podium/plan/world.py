@@ -66,6 +66,7 @@ class World:
         self.state = state
         self.clock = clock
         self._available: dict[str, str | None] = {}
+        self._priors: dict[str, Figures] = {}
         self._figures: dict[str, Figures] = {}
         self._breakers: dict[str, Exclusion | None] = {}
         self._now = clock()
@@ -76,16 +77,15 @@ class World:
         self._breakers.clear()
         self._now = self.clock()
 
-    def exclusion(self, card: ModelCard) -> Exclusion | None:
-        """``unavailable`` (no key, no engine) or ``circuit_open``, else ``None``."""
+    def unavailable(self, card: ModelCard) -> Exclusion | None:
+        """``unavailable`` (no key, engine not installed, unknown provider), else ``None``."""
         if card.ref not in self._available:
             self._available[card.ref] = self._check(card)
         reason = self._available[card.ref]
-        if reason:
-            return Exclusion("unavailable", reason)
-        return self._breaker(card)
+        return Exclusion("unavailable", reason) if reason else None
 
-    def _breaker(self, card: ModelCard) -> Exclusion | None:
+    def breaker(self, card: ModelCard) -> Exclusion | None:
+        """``circuit_open`` while the model's or its provider's breaker is open."""
         if self.state is None:
             return None
         if card.ref not in self._breakers:
@@ -104,9 +104,9 @@ class World:
             self._breakers[card.ref] = found
         return self._breakers[card.ref]
 
-    def figures(self, card: ModelCard) -> Figures:
-        """Latency and error figures: observed once there are enough samples, else priors."""
-        known = self._figures.get(card.ref)
+    def priors(self, card: ModelCard) -> Figures:
+        """The card's own latency and error figures."""
+        known = self._priors.get(card.ref)
         if known is not None:
             return known
         pri = card.priors
@@ -117,6 +117,16 @@ class World:
             "quality": pri.quality,
         }
         fig = Figures(pri.latency_p50_s, pri.latency_p95_s, pri.error_rate, prior, None)
+        self._priors[card.ref] = fig
+        return fig
+
+    def figures(self, card: ModelCard) -> Figures:
+        """Latency and error figures: observed once there are enough samples, else priors."""
+        known = self._figures.get(card.ref)
+        if known is not None:
+            return known
+        fig = self.priors(card)
+        pri, prior = card.priors, fig.prior
         if self.journal is not None:
             stats = self.journal.observed(card.ref)
             if stats.samples > 0:
