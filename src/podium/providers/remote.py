@@ -312,8 +312,9 @@ def build_input(request: Request) -> dict[str, Any]:
     The card says: ``extra.defaults`` (sent as is), ``extra.prompt_field`` (default
     ``prompt``), ``param_map`` (structured fields or params -> the model's names), declared
     ``params`` (passed through by name), ``extra.seed_field`` (when the card has ``seed``),
-    ``extra.size_field`` (``{width, height}`` as one object) and ``extra.inputs`` (input slots
-    -> the model's file fields, sent as data URIs).
+    ``extra.size_field`` (``{width, height}`` as one object), ``extra.inputs`` (input slots
+    -> the model's file fields, sent as data URIs) and ``extra.format`` (number -> string
+    templates such as ``"{:g}s"``).
     """
     card = request.card
     body: dict[str, Any] = dict(card.extra.get("defaults") or {})
@@ -336,6 +337,10 @@ def build_input(request: Request) -> dict[str, Any]:
         artifact = request.single(slot)
         if artifact is not None:
             body[str(target)] = data_uri(artifact)
+    # some models take numbers as strings ("5", "8s"): ``extra.format`` holds the template
+    for target, template in (card.extra.get("format") or {}).items():
+        if target in body and isinstance(body[target], int | float):
+            body[target] = str(template).format(body[target])
     return body
 
 

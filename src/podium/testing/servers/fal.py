@@ -274,7 +274,8 @@ class FalServer(Loopback):
             return {"model_mesh": self._file(job, media.glb(), "glb", "model/gltf-binary")}
         if kind in ("music", "audio"):
             seconds = _seconds(data.get("seconds_total") or data.get("duration"), 3.0)
-            key = "audio_file" if kind == "music" else "audio"
+            # Stable Audio Open answers ``audio_file``; the newer audio models answer ``audio``
+            key = "audio_file" if job.route == "fal-ai/stable-audio" else "audio"
             return {key: self._file(job, media.wav(seconds), "wav", "audio/wav")}
         size = data.get("image_size", "landscape_4_3")
         width, height = (
