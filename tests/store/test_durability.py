@@ -116,12 +116,13 @@ def test_concurrent_writer_processes(settings: Settings) -> None:
         "    s.journal.put_attempt(AttemptRecord(f'{sys.argv[2]}-{i}', 'r', 'k', 'm@1', 'p',\n"
         "        f'idem-{sys.argv[2]}-{i}', 'succeeded', time.time(), time.time()))\n"
     )
-    store = open_store(settings)  # creates the schema first
+    # no store yet: the three processes also race to create the schema
     procs = [
         subprocess.Popen([sys.executable, "-c", script, str(settings.home), f"p{n}"])
         for n in range(3)
     ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
+    store = open_store(settings)
     assert len(store.journal.attempts("r")) == 300
     store.close()
 

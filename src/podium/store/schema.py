@@ -11,6 +11,7 @@ Durability: every write commits before it returns. SQLite runs with ``journal_mo
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
@@ -216,8 +217,16 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.lock = threading.RLock()
-        metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
+        for attempt in range(3):
+            try:
+                metadata.create_all(self.engine)
+                _add_missing_columns(self.engine)
+                break
+            except OperationalError:
+                # another process created the same table or column a moment before us
+                if attempt == 2:
+                    raise
+                time.sleep(0.05)
         self.conn: Connection = self.engine.connect()
         self._upserts: dict[str, Insert] = {}
 
