@@ -133,7 +133,11 @@ class SqlJournal(Journal):
         self.db = db
         self._put_step = db.upsert(t.steps, ("run_id", "key"))
         self._put_attempt = db.upsert(t.attempts, ("attempt_id",))
-        self._by_key = select(t.attempts).where(t.attempts.c.idempotency_key == bindparam("k"))
+        self._by_key = (
+            select(t.attempts)
+            .where(t.attempts.c.idempotency_key == bindparam("k"))
+            .order_by(t.attempts.c.id)
+        )
         self._run_by_id = select(t.runs).where(t.runs.c.run_id == bindparam("r"))
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
@@ -153,7 +157,7 @@ class SqlJournal(Journal):
             .limit(20)
         )
         ids = [r[0] for r in rows if r[0].startswith(run_id)]
-        return find_run_id(ids, run_id) if run_id else find_run_id([], run_id)
+        return find_run_id(ids if run_id else [], run_id)
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         """Change fields of a run (status, cost_usd, wall_s, error, out_dir, plan)."""
