@@ -1,8 +1,8 @@
 """Reframing a shot to another aspect ratio with the product kept in frame.
 
 The product's centre comes from the shot's metadata when its engine knows it (studio renders
-record ``product_center``); otherwise it is estimated from a frame: the centre of mass of the
-pixels that differ from the frame's border colour (product shots sit on a plain background).
+record ``product_center``); otherwise it is estimated from frames: the centre of the strongest edges,
+since product shots sit on plain, gradient or softly lit backgrounds.
 """
 
 from __future__ import annotations
@@ -30,40 +30,54 @@ class Crop:
     offset: tuple[int, int]
 
 
-def estimate_focus(video: Path, at_s: float) -> tuple[float, float]:
-    """Normalised (x, y) centre of the subject in the frame at ``at_s``; centre if unsure."""
+def _frame(video: Path, at_s: float, tmp: Path) -> np.ndarray | None:
+    out = tmp / f"f{at_s:.2f}.png"
+    subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-ss", f"{max(0.0, at_s):.3f}",
+         "-i", str(video), "-frames:v", "1", "-vf", "scale=192:-2", str(out)],
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    if not out.exists():
+        return None
+    return np.asarray(Image.open(out).convert("L"), dtype=np.float32)
+
+
+def _edge_centre(gray: np.ndarray) -> tuple[float, float, float] | None:
+    """Centre of the strongest edges, and how concentrated they are (0 flat .. 1 one point)."""
+    gy, gx = np.gradient(gray)
+    energy = np.hypot(gx, gy)
+    # a horizon or floor line spans the whole width: drop rows whose energy is spread evenly
+    row_spread = (energy > 8).mean(axis=1)
+    energy[row_spread > 0.6] = 0
+    cut = float(np.percentile(energy, 92))
+    weights = np.where(energy > max(cut, 6.0), energy, 0.0)
+    total = float(weights.sum())
+    if total <= 0:
+        return None
+    ys, xs = np.indices(weights.shape)
+    cx = float((weights * xs).sum() / total + 0.5) / gray.shape[1]
+    cy = float((weights * ys).sum() / total + 0.5) / gray.shape[0]
+    return cx, cy, total
+
+
+def estimate_focus(video: Path, duration_s: float) -> tuple[float, float]:
+    """Normalised (x, y) centre of the subject over the shot: the centre of its strongest
+    edges at the start, middle and end (a plain or gradient background has few); centre if
+    there is nothing to go on."""
+    found = []
     with tempfile.TemporaryDirectory() as tmp:
-        frame = Path(tmp) / "f.png"
-        subprocess.run(
-            [
-                ffmpeg_exe(),
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-ss",
-                f"{max(0.0, at_s):.3f}",
-                "-i",
-                str(video),
-                "-frames:v",
-                "1",
-                "-vf",
-                "scale=160:-2",
-                str(frame),
-            ],
-            capture_output=True,
-            timeout=60,
-        )
-        if not frame.exists():
-            return 0.5, 0.5
-        rgb = np.asarray(Image.open(frame).convert("RGB"), dtype=np.float32)
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
-    background = np.median(border, axis=0)
-    distance = np.linalg.norm(rgb - background, axis=2)
-    mask = distance > max(30.0, float(np.percentile(distance, 80)))
-    if mask.sum() < 0.002 * mask.size:
+        for t in (0.1 * duration_s, 0.5 * duration_s, 0.9 * duration_s):
+            gray = _frame(video, t, Path(tmp))
+            if gray is not None and (c := _edge_centre(gray)) is not None:
+                found.append(c)
+    if not found:
         return 0.5, 0.5
-    ys, xs = np.nonzero(mask)
-    return float(xs.mean() + 0.5) / rgb.shape[1], float(ys.mean() + 0.5) / rgb.shape[0]
+    total = sum(c[2] for c in found)
+    return (
+        sum(c[0] * c[2] for c in found) / total,
+        sum(c[1] * c[2] for c in found) / total,
+    )
 
 
 def focus_of(metadata: Mapping[str, Any], video: Path, duration_s: float) -> tuple[float, float]:
@@ -71,7 +85,7 @@ def focus_of(metadata: Mapping[str, Any], video: Path, duration_s: float) -> tup
     centre = metadata.get("product_center")
     if isinstance(centre, list | tuple) and len(centre) == 2:
         return float(centre[0]), float(centre[1])
-    return estimate_focus(video, duration_s / 2)
+    return estimate_focus(video, duration_s)
 
 
 def cover_crop(
