@@ -97,3 +97,21 @@ def test_fsspec_url_is_materialised_and_verified(tmp_path: Path) -> None:
         third.path(rec.sha256)
     assert other.delete(rec.sha256) == len(data)
     assert not fs.exists(remote)
+
+
+def test_same_bytes_under_another_suffix_keep_one_file(store: Store, tmp_path: Path) -> None:
+    data = b"same bytes, two names" * 10
+    first = store.artifacts.put(_file(tmp_path, "a.txt", data), "text")
+    again = store.artifacts.put(_file(tmp_path, "a.md", data), "text")
+    assert again.ext == first.ext == "txt"
+    root = store.artifacts.path(first.sha256).parent.parent
+    assert len(_blobs(root)) == 1
+
+
+def test_storing_again_heals_damaged_bytes(store: Store, tmp_path: Path) -> None:
+    data = b"precious" * 100
+    rec = store.artifacts.put(_file(tmp_path, "p.bin", data), "json")
+    store.artifacts.path(rec.sha256).write_bytes(b"x" * len(data))  # same size, wrong bytes
+    assert not store.artifacts.exists(rec.sha256)
+    store.artifacts.put(_file(tmp_path, "p2.bin", data), "json")
+    assert store.artifacts.exists(rec.sha256)

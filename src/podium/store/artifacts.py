@@ -199,22 +199,24 @@ class FileArtifactStore(ArtifactStore):
             lineage: what made it; kept from the first record that had one.
         """
         path = Path(path)
-        ext = path.suffix.lstrip(".").lower() or DEFAULT_EXT.get(type, "")
         tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"), self.fsync)
+        found = self.index.find(sha)
+        # the same bytes keep the name they were first stored under, whatever this file's suffix
+        ext = path.suffix.lstrip(".").lower() or DEFAULT_EXT.get(type, "")
+        ext = found[0].ext if found else ext
         final = self._local / blob_name(sha, ext)
         try:
-            if final.exists() and final.stat().st_size == size:
-                tmp.unlink()
-            else:
-                self._dir(final.parent)
-                os.replace(tmp, final)
-                if self.fsync:
-                    _fsync_dir(final.parent)
+            # replacing even a present copy heals one damaged on disk, for one rename
+            self._dir(final.parent)
+            os.replace(tmp, final)
+            if self.fsync:
+                _fsync_dir(final.parent)
             if self._fs is not None:
                 self._upload(final, blob_name(sha, ext))
         finally:
             tmp.unlink(missing_ok=True)
-        return self._record(sha, type, ext, size, metadata or {}, lineage or {})
+        old = found[0] if found else None
+        return self._record(old, sha, type, ext, size, metadata or {}, lineage or {})
 
     def _upload(self, local: Path, name: str) -> None:
         target = f"{self._remote_root}/{name}"
@@ -226,6 +228,7 @@ class FileArtifactStore(ArtifactStore):
 
     def _record(
         self,
+        old: ArtifactRecord | None,
         sha: str,
         type: str,
         ext: str,
@@ -233,9 +236,7 @@ class FileArtifactStore(ArtifactStore):
         metadata: dict[str, Any],
         lineage: dict[str, Any],
     ) -> ArtifactRecord:
-        found = self.index.find(sha)
-        if found:
-            old = found[0]
+        if old is not None:
             merged = {**old.metadata, **metadata}
             if merged == old.metadata and (old.lineage or not lineage):
                 return old
