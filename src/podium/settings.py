@@ -32,6 +32,8 @@ class Settings(BaseSettings):
         artifact_url: where artifacts are stored (a directory or an fsspec URL).
         catalog_path: extra directories of model cards (``os.pathsep``-separated).
         enable_fake: enable the ``fake`` testing provider.
+        disabled: comma-separated models (``local/piper``) or providers (``fal``) an operator has
+            taken out of service; the router excludes them as unavailable, saying so.
         max_retry_after_s: cap on a provider's Retry-After.
         budget_daily_usd: global spend limit per day.
         budget_pipeline_daily_usd: spend limit per pipeline per day.
@@ -50,6 +52,7 @@ class Settings(BaseSettings):
     artifact_url: str | None = None
     catalog_path: str = ""
     enable_fake: bool = False
+    disabled: str = ""
     max_retry_after_s: float = 60.0
     budget_daily_usd: float | None = None
     budget_pipeline_daily_usd: float | None = None
@@ -91,6 +94,11 @@ class Settings(BaseSettings):
     def artifacts_root(self) -> str:
         """Where artifacts live."""
         return self.artifact_url or str(self.home / "artifacts")
+
+    @property
+    def disabled_set(self) -> frozenset[str]:
+        """Models and providers taken out of service (``PODIUM_DISABLED``)."""
+        return frozenset(x.strip() for x in self.disabled.split(",") if x.strip())
 
     @property
     def catalog_dirs(self) -> list[Path]:

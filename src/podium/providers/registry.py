@@ -62,6 +62,10 @@ class ProviderRegistry:
 
     def check(self, card: ModelCard) -> str | None:
         """Why ``card`` cannot run here (unknown provider, missing key, engine missing)."""
+        off = self.settings.disabled_set
+        if card.id in off or card.provider in off:
+            which = card.id if card.id in off else f"provider {card.provider}"
+            return f"{which} is disabled by PODIUM_DISABLED"
         if card.provider not in self.classes:
             return f"provider {card.provider!r} is not installed"
         try:
