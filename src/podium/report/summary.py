@@ -184,7 +184,8 @@ def run_document(
         "decisions": decisions,
         "artifacts": [_artifact(records[sha], files) for sha in sorted(records)],
         "conformance": conformance,
-        "plan": dict(plan_json or run.plan or {}),
+        # the plan's steps are the decisions above; keep its policy, totals and seed
+        "plan": {k: v for k, v in (plan_json or run.plan or {}).items() if k != "steps"},
     }
 
 
