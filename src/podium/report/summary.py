@@ -68,14 +68,17 @@ def output_files(out_dir: Path | None, records: Mapping[str, ArtifactRecord]) ->
 
 
 def _decisions(plan: Mapping[str, Any] | None, steps: list[StepRecord]) -> dict[str, Any]:
-    """Step id -> its recorded decision (the plan's, else the one the step kept)."""
+    """Step id -> its decision: the one the step ran under, else the plan's."""
     found: dict[str, Any] = {}
     for entry in (plan or {}).get("steps") or []:
         if isinstance(entry, Mapping) and "id" in entry:
             found[str(entry["id"])] = dict(entry)
+    ran: set[str] = set()
     for step in steps:
-        if step.decision and step.step_id not in found:
+        # a step may be decided again as it runs (a breaker opened since planning)
+        if step.decision and step.step_id not in ran:
             found[step.step_id] = dict(step.decision)
+            ran.add(step.step_id)
     return found
 
 
