@@ -1,7 +1,7 @@
 """Reframing a shot to another aspect ratio with the product kept in frame.
 
-The product's centre comes from the shot's metadata when its engine knows it (studio renders
-record ``product_center``); otherwise it is estimated from frames: the centre of the strongest edges,
+The product's centre comes from the shot's metadata when its engine records it
+(``product_center``); otherwise it is estimated from frames: the centre of the strongest edges,
 since product shots sit on plain, gradient or softly lit backgrounds.
 """
 
