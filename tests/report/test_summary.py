@@ -131,9 +131,19 @@ def test_lineage_ends_at_named_pipeline_inputs(store: Store, tmp_path: Path) -> 
 def test_failed_run_summary_escapes_text_and_shows_the_reason(store: Store, tmp_path: Path) -> None:
     from tests.store.records import attempt, run, step
 
-    store.journal.create_run(run("bad1", status="failed", error="hero: no model <b>left</b>"))
+    planned = {"steps": [{"id": "hero", "chosen": "fal/flux@1"}, {"id": "cut", "chosen": "c@1"}]}
+    store.journal.create_run(
+        run("bad1", status="failed", error="hero: no model <b>left</b>", plan=planned)
+    )
     store.journal.put_step(
-        step("bad1", "hero", status="failed", error_code="refused", error="<script>x</script>")
+        step(
+            "bad1",
+            "hero",
+            status="failed",
+            error_code="refused",
+            error="<script>x</script>",
+            decision={"id": "hero", "chosen": "local/studio@1"},  # decided again at run time
+        )
     )
     store.journal.put_attempt(
         attempt("f1", "bad1", step_key="hero", status="failed", error_code="refused")
@@ -142,6 +152,8 @@ def test_failed_run_summary_escapes_text_and_shows_the_reason(store: Store, tmp_
     json_path, html_path = write_summary("bad1", store.journal, store.artifacts, tmp_path / "o")
     doc = json.loads(json_path.read_text())
     assert doc["totals"]["failed"] == 1 and doc["steps"][1]["duration_s"] is None
+    assert doc["decisions"]["hero"]["chosen"] == "local/studio@1"
+    assert doc["decisions"]["cut"]["chosen"] == "c@1"
     html = html_path.read_text()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "no model &lt;b&gt;left&lt;/b&gt;" in html and "refused" in html
