@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from podium.cli.app import app, err_console, fail
+from podium.cli.app import app, fail
 from podium.cli.plan import load_spec
 from podium.cli.run import report, run_with, session
 from podium.errors import PodiumError
@@ -46,9 +46,6 @@ def resume_cmd(
             run = s.store.journal.get_run(run_id)
         except KeyError:
             raise fail(f"no run '{run_id}' — see `podium runs`") from None
-        if run.status == "succeeded":
-            err_console.print(f"run {run.run_id} already succeeded; nothing to do", markup=False)
-            return
         if not run.spec_path or not Path(run.spec_path).exists():
             raise fail(f"run {run.run_id}: its spec {run.spec_path or '(none)'} is gone")
         loaded = load_spec(

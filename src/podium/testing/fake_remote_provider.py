@@ -153,7 +153,7 @@ class FakeRemoteProvider(Provider):
             if doc.get("progress") is not None:
                 report(Event("progress", progress=float(doc["progress"])))
             await asyncio.sleep(delay)
-            delay = min(0.25, delay * 1.5)
+            delay = min(0.1, delay * 1.5)
         result = (await self._call("GET", job.state["result_url"], where)).json()
         outputs = []
         for i, out in enumerate(result.get("outputs", [])):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.connection
+import os
 import queue
 import threading
 import uuid
@@ -25,6 +27,15 @@ _EVENTS: Any = None  # the worker's end of the event queue, set by _init_worker
 def _init_worker(events: Any) -> None:
     global _EVENTS
     _EVENTS = events
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    # a SIGKILLed runner cannot shut its pool down; its workers would wait forever otherwise
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
 
 
 def run_engine(request: Request, report: Reporter) -> Result:
