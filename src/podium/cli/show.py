@@ -79,7 +79,8 @@ def _print_attempts(out: Console, steps: list[Mapping[str, Any]]) -> None:
             hedge = " (hedge)" if a["hedge"] else ""
             lines.append(
                 f"  {escape(step['key'])}: {escape(a['model'])}{hedge} {a['status']}"
-                f"{escape(why)} after {secs(a['latency_s']) or '?'}, {money(a['cost_usd'])}"
+                f"{escape(why)} after {secs(a['latency_s'] or a['duration_s']) or '?'}, "
+                f"{money(a['cost_usd'])}"
             )
     if lines:
         out.print("[bold]attempts[/bold]")
@@ -105,6 +106,8 @@ def _print_decisions(out: Console, decisions: Mapping[str, Any]) -> None:
                 f"    {escape(c['model'])}: {escape(ex.get('code', ''))} — "
                 f"{escape(ex.get('reason', ''))}"
             )
+        if len(excluded) > 5:
+            out.print(f"    (and {len(excluded) - 5} more: `podium show RUN --json` lists all)")
 
 
 def _print_artifacts(out: Console, artifacts: list[Mapping[str, Any]]) -> None:

@@ -31,6 +31,7 @@ def _duration(started: float | None, finished: float | None) -> float | None:
 
 def _attempt(a: AttemptRecord) -> dict[str, Any]:
     return {
+        "duration_s": _duration(a.started_at, a.finished_at),
         "attempt_id": a.attempt_id,
         "model": a.model,
         "provider": a.provider,
@@ -96,15 +97,23 @@ def _step_doc(
     files: Mapping[str, str],
     decisions: Mapping[str, Any],
 ) -> dict[str, Any]:
+    # a variant's record may carry no times of its own: its attempts say when it ran
+    started = step.started_at
+    if started is None and attempts:
+        started = min(a.started_at for a in attempts)
+    finished = step.finished_at
+    if finished is None and step.status not in ("pending", "running"):
+        ends = [a.finished_at for a in attempts if a.finished_at is not None]
+        finished = max(ends) if ends else None
     return {
         "key": step.key,
         "step_id": step.step_id,
         "status": step.status,
         "model": step.model,
         "cost_usd": step.cost_usd,
-        "started_at": step.started_at,
-        "finished_at": step.finished_at,
-        "duration_s": _duration(step.started_at, step.finished_at),
+        "started_at": started,
+        "finished_at": finished,
+        "duration_s": _duration(started, finished),
         "error_code": step.error_code,
         "error": step.error,
         "cache_key": step.cache_key,
