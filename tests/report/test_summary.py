@@ -158,3 +158,26 @@ def test_failed_run_summary_escapes_text_and_shows_the_reason(store: Store, tmp_
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "no model &lt;b&gt;left&lt;/b&gt;" in html and "refused" in html
     assert "No output carries conformance checks." in html
+
+
+def test_a_variant_without_times_takes_them_from_its_attempts(store: Store, tmp_path: Path) -> None:
+    from tests.store.records import attempt, run, step
+
+    store.journal.create_run(run("v1", status="succeeded"))
+    store.journal.put_step(step("v1", "shot[0]"))
+    store.journal.put_attempt(
+        attempt("x1", "v1", step_key="shot[0]", started_at=100.0, latency_s=0.5,
+                status="failed", error_code="transient")
+    )  # fmt: skip
+    store.journal.put_attempt(attempt("x2", "v1", step_key="shot[0]", started_at=101.0,
+                                      latency_s=2.0))  # fmt: skip
+    doc = run_document_for(store, "v1")
+    (shot,) = doc["steps"]
+    assert (shot["started_at"], shot["finished_at"], shot["duration_s"]) == (100.0, 103.0, 3.0)
+    assert [a["duration_s"] for a in shot["attempts"]] == [0.5, 2.0]
+
+
+def run_document_for(store: Store, run_id: str) -> dict:
+    from podium.report.summary import run_document
+
+    return run_document(run_id, store.journal, store.artifacts)
