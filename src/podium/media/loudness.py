@@ -1,7 +1,7 @@
 """Loudness (EBU R128 / ITU-R BS.1770): measure any file, normalise any file.
 
-Measurement runs ffmpeg's ``loudnorm`` analysis (integrated loudness, loudness range, true peak
-oversampled to 192 kHz) on the file itself, so figures describe what was actually encoded.
+Measurement runs ffmpeg's EBU R128 meter (integrated loudness, loudness range, true peak by
+4x oversampling) on the file itself, so the figures describe what was actually encoded.
 Normalisation applies one computed gain and, only when that gain would push the true peak over
 the ceiling, a limiter running at four times the sample rate (so inter-sample peaks are caught);
 the written file is measured again and the gain corrected until it is within tolerance.
@@ -11,16 +11,16 @@ Used by ``mix-audio`` (the last audio stage when no video follows) and by ``comp
 
 from __future__ import annotations
 
-import json
 import math
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from podium.errors import BadOutput, InvalidInput
-from podium.media.ffmpeg import probe, run_ffmpeg
+from podium.media.ffmpeg import ffmpeg_exe, probe, run_ffmpeg
 
 #: Loudness targets by preset name (LUFS integrated).
 PRESETS: dict[str, float] = {"default": -14.0, "music": -14.0, "speech": -16.0, "broadcast": -23.0}
@@ -64,29 +64,38 @@ def _num(value: object) -> float:
         return float("-inf")
 
 
-_JSON = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+_META = re.compile(r"lavfi\.r128\.(I|LRA|true_peak|LRA\.low)=(-?[\d.]+|-?inf|nan)")
 
 
 def measure_loudness(path: str | Path) -> Loudness:
     """Measure integrated loudness, loudness range and true peak of a file's audio.
 
+    ffmpeg's ``ebur128`` meter (true peak by 4x oversampling) runs over the decoded audio; the
+    figures are read, at full precision, from the metadata of its last frame.
+
     Raises:
         BadOutput: the file has no audio ffmpeg can decode.
     """
     p = Path(path)
-    err = run_ffmpeg(
-        ["-i", str(p), "-vn", "-af", "loudnorm=print_format=json", "-f", "null", "-"],
-        what=f"loudness measurement of {p.name}",
+    chain = (
+        "asetnsamples=n=48000:p=0,"  # one metadata line per second, not per packet
+        "ebur128=peak=true:metadata=1:framelog=quiet,ametadata=print:file=-"
     )
-    match = _JSON.search(err)
-    if match is None:
-        raise BadOutput(f"{p.name}: no audio to measure")
-    data = json.loads(match.group(0))
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(p)]
+    cmd += ["-vn", "-af", chain, "-f", "null", "-"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    values: dict[str, float] = {}
+    for key, value in _META.findall(proc.stdout):
+        values[key] = _num(value)
+    if proc.returncode != 0 or "I" not in values:
+        last = proc.stderr.strip().splitlines()
+        raise BadOutput(f"{p.name}: no audio to measure ({last[-1] if last else 'empty'})")
+    peak = values.get("true_peak", 0.0)
     return Loudness(
-        integrated_lufs=_num(data["input_i"]),
-        true_peak_dbtp=_num(data["input_tp"]),
-        range_lu=_num(data["input_lra"]),
-        threshold_lufs=_num(data["input_thresh"]),
+        integrated_lufs=values["I"],
+        true_peak_dbtp=20 * math.log10(peak) if peak > 0 else float("-inf"),
+        range_lu=values.get("LRA", 0.0),
+        threshold_lufs=values["I"] - 10.0,
     )
 
 
