@@ -18,7 +18,6 @@ from podium.testing.fake import DISABLED, FakeProvider
 from podium.testing.fake_remote import FakeRemoteServer
 from podium.testing.fake_remote_provider import FakeRemoteProvider
 
-
 CATALOG = load_catalog([CARDS], shipped=False)
 
 
