@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from podium.errors import InvalidInput
+from podium.settings import Settings
 from podium.store import schema
 from podium.store.schema import Database, build_upsert
+from tests.store.conftest import POSTGRES_URL
 
 UPSERTS = [
     (schema.steps, ("run_id", "key"), ()),
@@ -84,3 +87,28 @@ def test_a_store_made_by_an_older_version_gains_new_columns(tmp_path: Path) -> N
         assert state.breaker("fal/flux@1").recent == (True, False)
     finally:
         db.close()
+
+
+if POSTGRES_URL:  # defined only where a PostgreSQL server is at hand (no skip in CI)
+
+    def test_a_dropped_postgresql_connection_is_reopened(settings: Settings) -> None:
+        from sqlalchemy import text
+
+        from podium.store.open import open_store
+        from podium.store.sql import SqlJournal
+        from tests.store.records import run
+
+        url = POSTGRES_URL
+        assert url is not None
+        store = open_store(settings.model_copy(update={"database_url": url}))
+        try:
+            journal = store.journal
+            assert isinstance(journal, SqlJournal)
+            journal.create_run(run(f"drop-{time.time_ns()}"))
+            pid = journal.db.read(text("SELECT pg_backend_pid()"))[0][0]
+            killer = Database(url)
+            killer.read(text(f"SELECT pg_terminate_backend({int(pid)})"))
+            killer.close()
+            assert journal.list_runs()  # the server dropped us; the store reconnects
+        finally:
+            store.close()

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -37,13 +37,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
 from podium.errors import InvalidInput, Unavailable
 
 BUSY_TIMEOUT_MS = 10_000
+_T = TypeVar("_T")
 
 metadata = MetaData()
 
@@ -247,22 +248,43 @@ class Database:
     def write(self, stmt: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
         """Run one write and commit it before returning; return the rows it touched."""
         with self.lock:
-            try:
-                result = self.conn.execute(stmt, params)
-                self.conn.commit()
-            except BaseException:
-                self.conn.rollback()
-                raise
-            return int(result.rowcount or 0)
+            return self._again_if_dropped(lambda: self._write(stmt, params))
+
+    def _write(self, stmt: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
+        try:
+            result = self.conn.execute(stmt, params)
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
+        return int(result.rowcount or 0)
 
     def read(self, stmt: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Run one query and return its rows (ending the read transaction)."""
         with self.lock:
-            try:
-                return list(self.conn.execute(stmt, params or {}).all())
-            finally:
-                # end the implicit transaction so this connection never pins an old snapshot
-                self.conn.rollback()
+            return self._again_if_dropped(lambda: self._read(stmt, params))
+
+    def _read(self, stmt: Any, params: Mapping[str, Any] | None) -> list[Any]:
+        try:
+            return list(self.conn.execute(stmt, params or {}).all())
+        finally:
+            # end the implicit transaction so this connection never pins an old snapshot
+            self.conn.rollback()
+
+    def _again_if_dropped(self, call: Callable[[], _T]) -> _T:
+        """Run ``call``; if the server dropped the connection, reconnect and run it once more.
+
+        Every write is an upsert or an update, so running one again is harmless; a new run's
+        insert that did land first fails as a duplicate, which the journal reports.
+        """
+        try:
+            return call()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            self.conn.close()
+            self.conn = self.engine.connect()
+            return call()
 
     def journal_mode(self) -> str | None:
         """SQLite's journal mode (``wal``), or None for other databases."""
