@@ -21,9 +21,9 @@ PERSPECTIVES: dict[str, tuple[float, float, float]] = {
     "three-quarter": (35.0, 20.0, 28.0),
     "top-down": (0.0, 89.0, 30.0),
     "isometric": (45.0, 35.264, 12.0),
-    "low-angle": (20.0, -10.0, 34.0),
+    "low-angle": (20.0, -8.0, 34.0),
 }
-FILL: dict[str, float] = {"close-up": 0.95, "medium": 0.62, "wide": 0.34}
+FILL: dict[str, float] = {"close-up": 1.1, "medium": 0.74, "wide": 0.4}
 SIDES: dict[str, float] = {
     "front": 0.0,
     "left": -45.0,
@@ -118,7 +118,7 @@ def frame(
         az += float(side)
     target = centre(product)
     if perspective == "low-angle":
-        target = (0.0, product.size[1] * 0.62, 0.0)
+        target = (0.0, product.size[1] * 0.6, 0.0)
     dist = distance_for(product, FILL.get(composition, FILL["medium"]), fov, aspect)
     cam = Orbit(az, el, dist, target, fov).camera(composition, perspective)
     if cam.position[1] < 0.01:  # never below the floor

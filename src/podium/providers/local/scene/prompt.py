@@ -28,6 +28,15 @@ from podium.providers.local.scene.model import (
 from podium.providers.local.scene.products import SPECS
 
 ROUND = ("bottle", "can", "jar", "tube", "mug", "dropper")
+BRAND_COLOURS: tuple[RGB, ...] = (
+    (0.78, 0.12, 0.1),
+    (0.05, 0.42, 0.45),
+    (0.92, 0.55, 0.1),
+    (0.1, 0.16, 0.42),
+    (0.16, 0.45, 0.22),
+    (0.85, 0.42, 0.55),
+    (0.45, 0.2, 0.55),
+)
 BRANDS = ("AURA", "NOVA", "LUMEN", "ORBIT", "SOLA", "KITE", "VELA", "MOSS")
 
 
@@ -110,8 +119,9 @@ def scene_from_prompt(
     mat_text = _text(prompt_fields, "material") + " " + subject
     mat_name = _pick(mat_text, looks.MATERIAL_WORDS, spec.material)
     colour = _colour(_text(prompt_fields, "material")) or _colour(subject)
+    brand = rng.choice(mood.palette if mood.name != "neutral" else BRAND_COLOURS)
     if colour is None and mat_name not in ("glass", "brushed-metal"):
-        colour = rng.choice(mood.palette) if mood.name != "neutral" else None
+        colour = brand  # a seeded colourway for what the prompt leaves open
     accent = looks.COLORS["gold"] if mood.name == "luxurious" else looks.COLORS["silver"]
     if kind == "can":  # a can's body is its accent part: the metal under the print
         accent = colour or accent
@@ -127,7 +137,7 @@ def scene_from_prompt(
     )
     background = _background(prompt_fields, lighting_name, mood, style_name)
 
-    label = _label(prompt_fields, params, raw_subject, mood, rng)
+    label = _label(prompt_fields, params, raw_subject, mood, rng, brand)
     aspect = aspect_of(params)
     composition = _pick(_text(prompt_fields, "composition"), looks.COMPOSITION_WORDS, "medium")
     perspective = _pick(
@@ -194,6 +204,7 @@ def _label(
     raw_subject: str,
     mood: Mood,
     rng: random.Random,
+    brand: RGB,
 ) -> Label:
     image = params.get("label_image")
     text = str(fields.get("text") or "")
@@ -201,7 +212,7 @@ def _label(
         quoted = re.findall(r"[\"“'‘]([^\"”'’]{2,24})[\"”'’]", raw_subject)
         text = quoted[0] if quoted else rng.choice(BRANDS)
     paper = mood.palette[1] if len(mood.palette) > 1 else (0.95, 0.93, 0.88)
-    ink = mood.palette[0] if mood.name != "neutral" else (0.1, 0.1, 0.12)
+    ink = mood.palette[0] if mood.name != "neutral" else brand
     if sum(paper) < 1.2:
         paper, ink = (0.95, 0.93, 0.88), paper
     if abs(sum(paper) - sum(ink)) < 0.9:

@@ -1,0 +1,128 @@
+"""Raster speed of the studio: frames per second at 720p, as local/studio-motion renders them.
+
+Workload: ``{"subject": "a frosted glass perfume bottle", "lighting": "softbox", "background":
+"studio sweep"}`` (seed 0) rendered at 1280×720 with the key light's PCF shadow map, the floor
+reflection, 4× MSAA and the finish (mood grade, vignette), read back to numpy — 48 frames of a
+75° orbit, each frame its own camera. Warm: one frame is rendered first (context, programs,
+meshes, label texture). Nothing is encoded; ``encode_fps_720p`` adds H.264 (CRF 18, veryfast).
+
+Figures:
+
+- ``raster_fps_720p``: the figure of the issue (goal ≥ 24, real time).
+- ``draw_fps_720p``: GL passes and read-back only, without the numpy finish.
+- ``no_shadow_fps_720p`` and ``shadow_cost``: the same without shadows, and the ratio — the
+  baseline the shadow map is measured against on this machine.
+- ``encode_fps_720p``: render plus H.264 encoding, as a 720p shot is written.
+- ``still_1024_s``: one 1024×576 still as local/studio makes it (2× supersampled, PNG written).
+- ``cycles_s_512``: one 512² Cycles render by local/studio-cycles, only when Blender is here.
+- ``renderer``, ``cpus``, ``load_avg``: what ran it — Mesa's llvmpipe shares the CPU with
+  whatever else is running, so read the figures beside the load average.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from podium.media.image import save_png
+from podium.media.video import VideoWriter
+from podium.providers.local.scene import Scene, orbit_of, scene_from_prompt
+from podium.providers.local.scene.camera import radius
+from podium.providers.local.scene.gl import context
+from podium.providers.local.scene.paths import CameraPath, end_of
+from podium.providers.local.scene.render import _draw, render
+
+PROMPT = {
+    "subject": "a frosted glass perfume bottle",
+    "lighting": "softbox",
+    "background": "studio sweep",
+}
+W, H, FRAMES = 1280, 720, 48
+
+
+def frames_of(scene: Scene) -> list[Scene]:
+    """The orbit's frames as scenes."""
+    start = orbit_of(scene.camera)
+    path = CameraPath("orbit", start, end_of("orbit", start, radius(scene.product)))
+    cams = [path.at(i / (FRAMES - 1)) for i in range(FRAMES)]
+    return [scene.with_camera(c.camera(scene.camera.composition, "three-quarter")) for c in cams]
+
+
+def fps(scenes: list[Scene], draw_only: bool = False) -> float:
+    """Frames per second rendering ``scenes`` in turn."""
+    render(scenes[0], W, H)
+    start = time.perf_counter()
+    for s in scenes:
+        if draw_only:
+            _draw(s, W, H)
+        else:
+            render(s, W, H)
+    return len(scenes) / (time.perf_counter() - start)
+
+
+def encode_fps(scenes: list[Scene]) -> float:
+    """Frames per second rendering and encoding to H.264."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        with VideoWriter(Path(tmp) / "shot.mp4", W, H, 24) as writer:
+            for s in scenes:
+                writer.write(render(s, W, H))
+        return len(scenes) / (time.perf_counter() - start)
+
+
+def still_seconds() -> float:
+    """One 1024×576 still, supersampled and written, as local/studio does (warm)."""
+    scene = scene_from_prompt(PROMPT, {"width": 1024, "height": 576}, 1)
+    render(scene, 1024, 576, supersample=2)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        save_png(render(scene, 1024, 576, supersample=2), Path(tmp) / "image.png")
+        return time.perf_counter() - start
+
+
+def cycles_seconds() -> float | None:
+    """The path tracer's 512² figure, when its engine is installed and reports one."""
+    try:
+        from podium.providers.local import studio_cycles
+    except ImportError:
+        return None
+    hook = getattr(studio_cycles, "bench_cycles_512", None)
+    return hook() if callable(hook) else None
+
+
+def main() -> dict[str, Any]:
+    """Run the benchmark; returns its JSON figures."""
+    load = os.getloadavg()[0]
+    ctx = context()
+    scene = scene_from_prompt(PROMPT, {"width": W, "height": H}, 0)
+    scenes = frames_of(scene)
+    raster = fps(scenes)
+    draw = fps(scenes, draw_only=True)
+    flat = fps([dataclasses.replace(s, shadows=False) for s in scenes])
+    result: dict[str, Any] = {
+        "bench": "render",
+        "workload": f"{W}x{H}, {FRAMES}-frame orbit, shadows+reflection+4xMSAA+grade: {PROMPT}",
+        "raster_fps_720p": round(raster, 2),
+        "draw_fps_720p": round(draw, 2),
+        "no_shadow_fps_720p": round(flat, 2),
+        "shadow_cost": round(flat / raster, 3),
+        "encode_fps_720p": round(encode_fps(scenes), 2),
+        "still_1024_s": round(still_seconds(), 3),
+        "goal_fps": 24,
+        "renderer": ctx.info["GL_RENDERER"],
+        "cpus": os.cpu_count(),
+        "load_avg": round(load, 2),
+    }
+    cycles = cycles_seconds()
+    if cycles is not None:
+        result["cycles_s_512"] = cycles
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))
