@@ -15,7 +15,7 @@ import typer
 
 from podium.cli.app import app, fail
 from podium.cli.plan import load_spec
-from podium.cli.run import report, run_with, session
+from podium.cli.run import interrupted, report, run_with, session
 from podium.errors import PodiumError
 from podium.execute.runner import text_sha
 from podium.settings import load_settings
@@ -58,16 +58,21 @@ def resume_cmd(
                 where=f"run {run.run_id}",
                 hint="start a new run (`podium run`), or pass --force to resume anyway",
             )
-        outcome = asyncio.run(
-            run_with(
-                s,
-                loaded,
-                progress=not as_json,
-                budget_usd=budget if budget is not None else run.budget_usd,
-                out_dir=Path(run.out_dir) if run.out_dir else None,
-                force=True,  # the estimate was checked when the run started
-                resume_run_id=run.run_id,
-                lock=read_lock(loaded.path) if loaded.path else None,
+        seen: list[str] = []
+        try:
+            outcome = asyncio.run(
+                run_with(
+                    s,
+                    loaded,
+                    progress=not as_json,
+                    seen=seen,
+                    budget_usd=budget if budget is not None else run.budget_usd,
+                    out_dir=Path(run.out_dir) if run.out_dir else None,
+                    force=True,  # the estimate was checked when the run started
+                    resume_run_id=run.run_id,
+                    lock=read_lock(loaded.path) if loaded.path else None,
+                )
             )
-        )
+        except KeyboardInterrupt:
+            raise interrupted(seen) from None
     report(outcome, as_json)

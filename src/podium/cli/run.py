@@ -24,7 +24,7 @@ from podium.cli.app import app, err_console
 from podium.cli.models import cli_catalog
 from podium.cli.plan import load_spec, parse_sets
 from podium.errors import PodiumError
-from podium.execute import LocalExecutor, Runner, RunOutcome
+from podium.execute import LocalExecutor, RunEvent, Runner, RunOutcome
 from podium.execute.progress import ProgressView
 from podium.plan import Router, parse_policy
 from podium.providers.registry import ProviderRegistry
@@ -80,15 +80,40 @@ def session(settings: Settings) -> Iterator[Session]:
         store.close()
 
 
-async def run_with(s: Session, loaded: LoadedSpec, *, progress: bool, **kwargs: Any) -> RunOutcome:
-    """Run on ``s``, with the live view on stderr when ``progress``; close providers after."""
+async def run_with(
+    s: Session, loaded: LoadedSpec, *, progress: bool, seen: list[str] | None = None, **kwargs: Any
+) -> RunOutcome:
+    """Run on ``s``, with the live view on stderr when ``progress``; close providers after.
+
+    ``seen`` receives the run id as soon as the run exists (for the Ctrl-C message).
+    """
+    found = seen if seen is not None else []
+
+    def remember(event: RunEvent) -> None:
+        if event.kind == "run" and not found:
+            found.append(event.key)
+
     try:
         if not progress:
-            return await s.runner.run(loaded, **kwargs)
+            return await s.runner.run(loaded, on_event=remember, **kwargs)
         with ProgressView([st.id for st in loaded.pipeline.steps], err_console) as view:
-            return await s.runner.run(loaded, on_event=view, **kwargs)
+
+            def both(event: RunEvent) -> None:
+                remember(event)
+                view(event)
+
+            return await s.runner.run(loaded, on_event=both, **kwargs)
     finally:
         await s.registry.aclose()
+
+
+def interrupted(seen: list[str]) -> typer.Exit:
+    """The Ctrl-C message (the run stays resumable) and the exit to raise."""
+    if seen:
+        err_console.print(f"interrupted; resume with: podium resume {seen[0]}", markup=False)
+    else:
+        err_console.print("interrupted before the run started", markup=False)
+    return typer.Exit(130)
 
 
 def report(outcome: RunOutcome, as_json: bool) -> None:
@@ -157,18 +182,23 @@ def run_cmd(
                     f"(`podium resume {previous}` continues it)",
                     markup=False,
                 )
-        outcome = asyncio.run(
-            run_with(
-                s,
-                loaded,
-                progress=not as_json or sys.stderr.isatty(),
-                policy=chosen_policy,
-                budget_usd=budget,
-                out_dir=out,
-                force=force,
-                resume_run_id=resume_id,
-                lock=read_lock(loaded.path) if loaded.path else None,
-                seed=seed,
+        seen: list[str] = []
+        try:
+            outcome = asyncio.run(
+                run_with(
+                    s,
+                    loaded,
+                    progress=not as_json or sys.stderr.isatty(),
+                    seen=seen,
+                    policy=chosen_policy,
+                    budget_usd=budget,
+                    out_dir=out,
+                    force=force,
+                    resume_run_id=resume_id,
+                    lock=read_lock(loaded.path) if loaded.path else None,
+                    seed=seed,
+                )
             )
-        )
+        except KeyboardInterrupt:
+            raise interrupted(seen) from None
     report(outcome, as_json)

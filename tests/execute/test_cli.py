@@ -1,0 +1,121 @@
+"""`podium run`, `podium resume` and `podium cancel` as a user runs them (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from podium.settings import Settings
+from podium.store.open import open_store
+
+FIELDS = "style: photo, lighting: soft, composition: centered, perspective: eye level"
+SPEC = f"""
+name: cli
+steps:
+  - {{id: quick, task: text, prompt: hello, route: {{pin: fake/text-a}}}}
+  - id: slow
+    task: text-to-image
+    prompt: {{subject: "${{steps.quick.output}}", {FIELDS}}}
+    params: {{latency_s: SLOW}}
+    route: {{pin: fake/image-a}}
+"""
+
+
+def env(home: Path) -> dict[str, str]:
+    return {**os.environ, "PODIUM_HOME": str(home), "PODIUM_ENABLE_FAKE": "1"}
+
+
+def podium(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-c", "from podium.cli import main; main()", *args]
+    return subprocess.run(cmd, env=env(home), cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def start(*args: str, home: Path, cwd: Path) -> subprocess.Popen[str]:
+    cmd = [sys.executable, "-c", "from podium.cli import main; main()", *args]
+    return subprocess.Popen(cmd, env=env(home), cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def wait_for_step(home: Path, key: str, status: str, timeout: float = 20) -> str:
+    """The run id once step ``key`` reached ``status`` in the journal."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (home / "podium.db").exists():
+            with open_store(Settings(home=home)) as store:
+                for run in store.journal.list_runs(limit=1):
+                    if any(
+                        s.key == key and s.status == status for s in store.journal.steps(run.run_id)
+                    ):
+                        return run.run_id
+        time.sleep(0.1)
+    raise AssertionError(f"step {key} never reached {status}")
+
+
+def test_run_json_is_one_document_and_writes_the_out_dir(tmp_path: Path, podium_home: Path) -> None:
+    spec = tmp_path / "cli.yaml"
+    spec.write_text(SPEC.replace("SLOW", "0"))
+    proc = podium("run", str(spec), "--json", home=podium_home, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)  # the whole of stdout is one JSON document
+    assert set(doc) == {"run_id", "status", "out_dir", "summary", "outputs", "cost_usd", "wall_s"}
+    assert doc["status"] == "succeeded"
+    out = Path(doc["out_dir"])
+    assert out == tmp_path / "podium-out" / "cli" / doc["run_id"]
+    assert (out / "summary.json").exists() and (out / "summary.html").exists()
+    assert sorted(Path(o["path"]).name for o in doc["outputs"]) == ["quick.txt", "slow.png"]
+
+
+def test_a_failed_step_is_one_line_and_exit_1(tmp_path: Path, podium_home: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        SPEC.replace("SLOW", "0, fail_rate: 1, fail_kind: invalid_input").replace("cli", "bad")
+    )
+    proc = podium("run", str(spec), home=podium_home, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("error: step slow"))
+    assert "fake invalid input" in line and "fake/image-a@1" in line
+
+
+def test_ctrl_c_then_resume_keeps_finished_steps(tmp_path: Path, podium_home: Path) -> None:
+    spec = tmp_path / "cli.yaml"
+    spec.write_text(SPEC.replace("SLOW", "2"))
+    proc = start("run", str(spec), "--json", home=podium_home, cwd=tmp_path)
+    run_id = wait_for_step(podium_home, "quick", "succeeded")
+    wait_for_step(podium_home, "slow", "running")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert f"podium resume {run_id}" in err
+    with open_store(Settings(home=podium_home)) as store:
+        assert store.journal.get_run(run_id).status == "interrupted"
+    # `podium run` on the same spec resumes it when asked to
+    again = podium("run", str(spec), "--json", "--resume", home=podium_home, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["run_id"] == run_id
+    with open_store(Settings(home=podium_home)) as store:
+        quick = [a for a in store.journal.attempts(run_id) if a.step_key == "quick"]
+        assert len(quick) == 1  # the finished step was not redone
+
+
+def test_cancel_stops_a_running_run(tmp_path: Path, podium_home: Path) -> None:
+    spec = tmp_path / "cli.yaml"
+    spec.write_text(SPEC.replace("SLOW", "20"))
+    proc = start("run", str(spec), home=podium_home, cwd=tmp_path)
+    run_id = wait_for_step(podium_home, "slow", "running")
+    t0 = time.monotonic()
+    cancel = podium("cancel", run_id[:12], home=podium_home, cwd=tmp_path)
+    assert cancel.returncode == 0, cancel.stderr
+    assert f"run {run_id} cancelled" in cancel.stderr
+    proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert time.monotonic() - t0 < 10  # not the 20 s of the slow step
+    with open_store(Settings(home=podium_home)) as store:
+        assert store.journal.get_run(run_id).status == "cancelled"
+        slow = [a for a in store.journal.attempts(run_id) if a.step_key == "slow"]
+        assert [a.status for a in slow] == ["cancelled"]
