@@ -172,6 +172,14 @@ def _common(
     pad = 4 - len(lights)
     r = radius(scene.product)
     bg = scene.background
+    centre = np.array([0.0, scene.product.size[1] / 2, 0.0])
+    dirs, sides = [], []
+    for light in lights:
+        d = np.asarray(light.position) - centre
+        d = d / max(float(np.linalg.norm(d)), 1e-9)
+        side = np.cross(d, [0.0, 1.0, 0.0]) + 1e-4
+        dirs.append(tuple(float(x) for x in d))
+        sides.append(tuple(float(x) for x in side / float(np.linalg.norm(side))))
     return {
         "u_vp": _gl(vp),
         "u_cam": tuple(scene.camera.position),
@@ -182,6 +190,8 @@ def _common(
         "u_lcol": [tuple(c * x.intensity for c in x.color) for x in lights]
         + [(0.0, 0.0, 0.0)] * pad,
         "u_lsize": [x.size for x in lights] + [0.0] * pad,
+        "u_ldir": dirs + [(0.0, 1.0, 0.0)] * pad,
+        "u_lside": sides + [(1.0, 0.0, 0.0)] * pad,
         "u_ambient": tuple(scene.lighting.ambient),
         "u_bg_top": tuple(bg.top),
         "u_bg_bottom": tuple(bg.bottom),
@@ -314,31 +324,30 @@ def _draw(scene: Scene, w: int, h: int) -> NDArray[np.uint8]:
     shadow_tex.use(0)
     common = _common(scene, vp, light_vp, (w, h))
     common["u_inv_vp"] = _gl(np.asarray(np.linalg.inv(vp), dtype=np.float64))
-    ctx.disable(moderngl.DEPTH_TEST)
-    _uniforms(gl.programs()["backdrop"], common)
-    gl.fullscreen().render()
+    if bg.kind != "sweep":  # the sweep's own wall fills the frame behind the product
+        ctx.disable(moderngl.DEPTH_TEST)
+        _uniforms(gl.programs()["backdrop"], common)
+        gl.fullscreen().render()
     ctx.enable(moderngl.DEPTH_TEST)
-    ctx.enable(moderngl.BLEND)
-    ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
-    if scene.reflections and bg.reflectivity > 0:
-        ctx.front_face = "cw"
-        _draw_product(scene, {**common, "u_fade": 1.0}, mirror=True)
-        ctx.front_face = "ccw"
-    # the opaque product before the floor, so the floor behind it fails the depth test early
-    _draw_product(scene, common, glass=False)
+    # the floor is opaque and writes no depth: the product's reflection, below it, is blended
+    # over it afterwards (cheaper than blending the whole floor over the reflection)
     floor = gl.floor_part(BG_KINDS.get(bg.kind, 2), radius(scene.product))
     footprint = 0.5 * min(scene.product.size[0], scene.product.size[2] or scene.product.size[0])
-    fprog = gl.programs()["floor"]
+    reflect = bg.reflectivity if scene.reflections else 0.0
     _uniforms(
-        fprog,
-        {
-            **common,
-            "u_model": _gl(np.eye(4)),
-            "u_reflect": bg.reflectivity if scene.reflections else 0.0,
-            "u_footprint": footprint,
-        },
+        gl.programs()["floor"],
+        {**common, "u_model": _gl(np.eye(4)), "u_reflect": reflect, "u_footprint": footprint},
     )
+    fbo.depth_mask = False
     floor.vaos["floor"].render()
+    fbo.depth_mask = True
+    ctx.enable(moderngl.BLEND)
+    ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
+    if reflect > 0:
+        ctx.front_face = "cw"
+        _draw_product(scene, {**common, "u_fade": reflect}, mirror=True)
+        ctx.front_face = "ccw"
+    _draw_product(scene, common, glass=False)
     if scene.style.outline > 0:
         _outline(scene, common, h)
     _draw_product(scene, common, glass=True)

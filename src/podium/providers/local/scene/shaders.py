@@ -63,6 +63,8 @@ uniform int u_nlights;
 uniform vec3 u_lpos[4];
 uniform vec3 u_lcol[4];
 uniform float u_lsize[4];
+uniform vec3 u_ldir[4];         // from the product's centre towards each lamp
+uniform vec3 u_lside[4];        // horizontal, across each lamp's direction
 uniform vec3 u_ambient;
 uniform vec3 u_bg_top;
 uniform vec3 u_bg_bottom;
@@ -109,10 +111,9 @@ vec3 studio_env(vec3 d, float rough) {
     vec3 c = mix(u_floor * 0.25, mix(u_bg_bottom, u_bg_top, 0.5) * 0.45, smoothstep(0.4, 0.6, t));
     c += u_ambient * 0.5;
     for (int i = 0; i < 4; i++) {
-        if (i >= u_nlights) break;
-        vec3 ld = normalize(u_lpos[i] - u_centre);
+        vec3 ld = u_ldir[i];
         // a tall strip card: wide in height, narrow across, as softboxes are
-        vec3 side = normalize(cross(ld, vec3(0.0, 1.0, 0.0)) + vec3(1e-4));
+        vec3 side = u_lside[i];
         float across = abs(dot(d, side));
         float along = dot(d, ld);
         float w = 0.1 + u_lsize[i] * 0.35 + rough * 0.6;
@@ -139,7 +140,6 @@ float band(float x) {
 vec3 diffuse_light(vec3 p, vec3 n, vec3 albedo, float sh, float others) {
     vec3 c = vec3(0.0);
     for (int i = 0; i < 4; i++) {
-        if (i >= u_nlights) break;
         float nl = band(max(dot(n, normalize(u_lpos[i] - p)), 0.0));
         c += albedo * nl * u_lcol[i] * ((i == 0) ? sh : others);
     }
@@ -151,7 +151,6 @@ vec3 direct(vec3 p, vec3 n, vec3 v, vec3 diffuse, vec3 f0, float rough, float sh
     vec3 c = vec3(0.0);
     float nv = max(dot(n, v), 1e-3);
     for (int i = 0; i < 4; i++) {
-        if (i >= u_nlights) break;
         vec3 l = normalize(u_lpos[i] - p);
         float nl = band(max(dot(n, l), 0.0));
         if (nl <= 0.0) continue;
@@ -275,8 +274,7 @@ void main() {
         fade = smoothstep(u_radius * 3.0, u_radius * 14.0, d);
         col = mix(col, backdrop(gl_FragCoord.xy / u_viewport), fade);
     }
-    float refl = u_reflect * (1.0 - fade) * step(0.99, n.y);
-    f_color = vec4(col, 1.0 - refl);
+    f_color = vec4(col, 1.0);
 }
 """
 )
