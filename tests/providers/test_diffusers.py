@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -134,12 +133,11 @@ async def test_runs_a_saved_pipeline_warm_and_seeded(
     assert provider.check(card) is None
     events: list[Event] = []
     try:
-        timings, outputs = [], []
+        loads, outputs = [], []
         for i, seed in enumerate((1, 1, 2)):
-            started = time.perf_counter()
             job = await provider.submit(request_for(card, tmp_path / str(i), seed), events.append)
             result = await provider.wait(job, events.append)
-            timings.append(time.perf_counter() - started)
+            loads.append(result.metadata["load_s"])
             outputs.append(result.outputs[0].path.read_bytes())
             assert result.metadata["device"] in ("cpu", "cuda")
             with Image.open(result.outputs[0].path) as img:
@@ -148,7 +146,8 @@ async def test_runs_a_saved_pipeline_warm_and_seeded(
         await provider.aclose()
     assert outputs[0] == outputs[1]  # same seed, same picture
     assert outputs[0] != outputs[2]
-    assert timings[1] < timings[0]  # the second call found the pipeline warm
+    # only the first call paid for loading: the pipeline stayed warm in the worker
+    assert loads[0] > 0 and loads[1:] == [0.0, 0.0]
     assert [e.progress for e in events if e.kind == "progress"][:2] == [0.5, 1.0]
 
 

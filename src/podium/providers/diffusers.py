@@ -14,6 +14,7 @@ import asyncio
 import importlib.util
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
@@ -50,9 +51,11 @@ def pick_device(card: ModelCard) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_pipeline(path: Path, device: str) -> Any:
-    """The pipeline in ``path`` on ``device``, loaded once per process (kept warm)."""
+def load_pipeline(path: Path, device: str) -> tuple[Any, float]:
+    """The pipeline in ``path`` on ``device``, loaded once per process (kept warm), and the
+    seconds this call spent loading it (0 when it was warm)."""
     key = (str(path.resolve()), device)
+    started = time.perf_counter()
     with _LOCK:
         if key not in _PIPELINES:
             import torch
@@ -65,7 +68,8 @@ def load_pipeline(path: Path, device: str) -> Any:
             pipe = pipe.to(device, dtype)
             pipe.set_progress_bar_config(disable=True)
             _PIPELINES[key] = pipe
-        return _PIPELINES[key]
+            return pipe, time.perf_counter() - started
+        return _PIPELINES[key], 0.0
 
 
 def generate(request: Request, report: Reporter) -> Result:
@@ -82,7 +86,7 @@ def generate(request: Request, report: Reporter) -> Result:
         )
     device = pick_device(card)
     try:
-        pipe = load_pipeline(path, device)
+        pipe, load_s = load_pipeline(path, device)
     except (OSError, ValueError) as exc:
         raise Unavailable(
             f"cannot load the pipeline in {path}: {exc}",
@@ -127,7 +131,7 @@ def generate(request: Request, report: Reporter) -> Result:
             OutputFile(ArtifactType.IMAGE, out, {"width": image.width, "height": image.height})
         ],
         cost_usd=0.0,
-        metadata={"device": device, "steps": steps},
+        metadata={"device": device, "steps": steps, "load_s": round(load_s, 3)},
     )
 
 
