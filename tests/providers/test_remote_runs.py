@@ -151,3 +151,20 @@ def test_failure_after_acceptance_falls_back_and_the_summary_shows_both(
     (step,) = summary["steps"]
     assert step["model"].startswith("replicate/flux-schnell")
     assert [a["provider"] for a in summary["attempts"]] == ["fal", "replicate"]  # in that order
+    assert_no_secret_written(podium_home, tmp_path, out + err)
+
+
+def assert_no_secret_written(*places: Path | str) -> None:
+    """No key value in any file Podium wrote (journal, ledger, store, summaries, outputs) nor
+    in what it printed."""
+    scanned = 0
+    for place in places:
+        if isinstance(place, str):
+            blobs = [place.encode()]
+        else:
+            blobs = [p.read_bytes() for p in place.rglob("*") if p.is_file()]
+        for blob in blobs:
+            scanned += 1
+            for value in KEYS.values():
+                assert value.encode() not in blob
+    assert scanned > 3
