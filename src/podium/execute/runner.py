@@ -367,6 +367,7 @@ class _RunJob:
         self.errors: dict[str, str] = {}
         self._inputs: dict[str, Artifact] = {}
         self._hedge: dict[str, float | None] = {}
+        self.copies: list[asyncio.Future[None]] = []
 
     async def execute(self) -> tuple[str, dict[str, str]]:
         """Run every step; return the run's status and per-step errors."""
@@ -386,6 +387,7 @@ class _RunJob:
             raise
         finally:
             watcher.cancel()
+            await asyncio.gather(*self.copies)
         cancelled = any(isinstance(r, asyncio.CancelledError) for r in results)
         if cancelled:
             return "cancelled", self.errors
@@ -446,12 +448,20 @@ class _RunJob:
 
     def _restore(self, step: Step, rec: StepRecord) -> bool:
         """Rebuild a finished step's outputs from the journal (a resume never redoes it)."""
+        units = {
+            s.outputs[0]: s.outputs
+            for s in self.prior_steps.values()
+            if s.step_id == step.id and "[" in s.key and s.status == "succeeded" and s.outputs
+        }
         try:
             outputs = [self._artifact(h) for h in rec.outputs]
-            files = [[self._artifact(h) for h in group] for group in rec.decision.get("files", [])]
+            if fans_out(step):
+                files = [[self._artifact(h) for h in units.get(o, (o,))] for o in rec.outputs]
+            else:
+                files = [outputs]
         except KeyError:
             return False
-        result = StepOutputs(outputs, files or [outputs])
+        result = StepOutputs(outputs, files)
         self.finished[step.id] = result
         self._copy_out(step, result)
         return True
@@ -482,9 +492,7 @@ class _RunJob:
         resolver = Resolver(self.pipeline, self.loaded.inputs, self.finished, self._input_artifact)
         units = build_units(step, resolver, base_seed=self.base_seed, retry=self.pipeline.retry)
         now = time.time()
-        self._record_step(
-            step.id, "running", started_at=now, model=decision.chosen, decision=decision.to_dict()
-        )
+        self._record_step(step.id, "running", started_at=now, model=decision.chosen)
         self.s.listener(
             RunEvent(
                 "step", step.id, "running", step.id, decision.chosen, data={"units": len(units)}
@@ -519,7 +527,6 @@ class _RunJob:
             model=ok[0].model if ok else None,
             outputs=tuple(a.sha256 for a in outputs),
             cost=cost,
-            decision={**decision.to_dict(), "files": [[a.sha256 for a in g] for g in groups]},
             cache_key=ok[0].cache_key if len(ok) == 1 else None,
         )
         self.s.listener(
@@ -650,9 +657,17 @@ class _RunJob:
         )
 
     def _copy_out(self, step: Step, result: StepOutputs) -> None:
+        """Copy a step's files into the out dir, off the loop and off the critical path."""
         from podium.execute.units import ordered_files
 
+        pairs = []
         for name, art in ordered_files(step.id, result.files, fans_out(step)):
             target = self.out / name
-            shutil.copyfile(art.path, target)
+            pairs.append((art.path, target))
             self.outputs.append(RunOutput(step.id, target, str(art.type), art.sha256))
+        self.copies.append(asyncio.ensure_future(asyncio.to_thread(_copy_all, pairs)))
+
+
+def _copy_all(pairs: list[tuple[Path, Path]]) -> None:
+    for src, dst in pairs:
+        shutil.copyfile(src, dst)

@@ -28,6 +28,6 @@ def write_minimal_summary(
     }
     path = out_dir / "summary.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    tmp.write_text(json.dumps(doc, default=str), encoding="utf-8")
     tmp.replace(path)
     return path

@@ -117,6 +117,8 @@ def _inputs(step: Step, resolved: Mapping[str, Any], prompt: Any) -> dict[str, I
     out: dict[str, InputValue] = {}
     for name, value in resolved.items():
         slot = slots.get(name)
+        if value is None and slot is not None and slot.optional:
+            continue  # an optional input left unset (`required: false`) binds nothing
         v = _slot_value(value)
         if slot is not None and slot.many and isinstance(v, InputArtifact):
             v = (v,)

@@ -1,0 +1,98 @@
+"""bench/overhead.py — what does Podium add to each call?
+
+Workload: 1,000 zero-latency `text` steps on the fake provider, in 10 runs of 100 independent
+steps (cache off, default retry policy, SQLite journal and file artifacts in a temporary
+PODIUM_HOME: every step planned, journaled, verified, stored and copied out). Baseline: the
+same 100 provider calls per batch (submit + wait, writing the same outputs) made with bare
+asyncio.gather in the same process. Podium's added time per step in a batch is
+(run wall - bare wall) / 100; `ms_per_step_p50` is the median over the 10 batches (goal <= 1).
+
+Last line: {"bench": "overhead", "ms_per_step_p50": ..., ...}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BATCHES = 10
+STEPS = 100
+
+
+async def bare_batch(settings: object, card: object, root: Path, batch: int) -> float:
+    """The same calls without Podium: submit + wait on the provider, bare asyncio."""
+    from podium.providers.base import Request, ignore_events
+    from podium.spec.vocabulary import ArtifactType, Task
+    from podium.testing.fake import FakeProvider
+
+    provider = FakeProvider(settings)  # type: ignore[arg-type]
+
+    async def call(i: int) -> None:
+        work = root / f"bare-{batch}-{i}"
+        work.mkdir(parents=True)
+        req = Request(
+            step_id=f"s{i}", task=Task.TEXT, card=card, prompt=f"p{i}",  # type: ignore[arg-type]
+            prompt_text=f"p{i}", inputs={}, params={"latency_s": 0}, seed=i,
+            outputs=(ArtifactType.TEXT,), work_dir=work, idempotency_key=f"b{batch}-{i}",
+        )  # fmt: skip
+        await provider.wait(await provider.submit(req, ignore_events), ignore_events)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(call(i) for i in range(STEPS)))
+    return time.perf_counter() - t0
+
+
+async def main() -> dict[str, object]:
+    os.environ["PODIUM_ENABLE_FAKE"] = "1"
+    from podium.settings import Settings
+    from podium.spec.loader import load_pipeline_text
+    from podium.store.open import open_store
+    from podium.testing.workloads import fake_runner
+
+    added: list[float] = []
+    walls: list[float] = []
+    bares: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(home=Path(tmp), enable_fake=True)
+        store = open_store(settings)
+        bench = fake_runner(settings, store)
+        card = bench.runner.catalog.get("fake/text-a")
+        for b in range(BATCHES):
+            steps = "\n".join(
+                f"  - {{id: s{i}, task: text, prompt: b{b}-{i}, params: {{latency_s: 0}}, "
+                f"route: {{pin: fake/text-a}}, cache: false}}"
+                for i in range(STEPS)
+            )
+            loaded = load_pipeline_text(f"name: overhead\nsteps:\n{steps}\n")
+            t0 = time.perf_counter()
+            outcome = await bench.runner.run(loaded, out_dir=Path(tmp) / f"out{b}")
+            wall = time.perf_counter() - t0
+            assert outcome.status == "succeeded", outcome.errors
+            bare = await bare_batch(settings, card, Path(tmp), b)
+            walls.append(wall)
+            bares.append(bare)
+            added.append((wall - bare) / STEPS * 1000)
+        await bench.close()
+        store.close()
+    return {
+        "bench": "overhead",
+        "ms_per_step_p50": round(statistics.median(added), 3),
+        "ms_per_step_all": [round(a, 3) for a in added],
+        "podium_wall_s_p50": round(statistics.median(walls), 3),
+        "bare_wall_s_p50": round(statistics.median(bares), 4),
+        "steps": BATCHES * STEPS,
+        "workload": "1,000 zero-latency fake text steps in 10 runs of 100 independent steps, "
+        "SQLite journal + file artifacts, cache off; baseline: the same calls via bare asyncio",
+        "goal": "<= 1",
+    }
+
+
+if __name__ == "__main__":
+    result = asyncio.run(main())
+    sys.stdout.write(json.dumps(result) + "\n")

@@ -1,0 +1,131 @@
+"""Workloads for benches and tests: "the DAG" of issue 3 and a runner wired to the fake provider.
+
+The DAG is 50 ``text`` steps on ``fake/text-a`` in 7 levels (widths 8, 8, 8, 8, 8, 6, 4: at
+least 8 wide and 7 deep); every step after the first level references one or two steps of the
+level before. Latencies are drawn per step from a range with a fixed seed, so the critical path
+is known exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from podium.catalog.catalog import load_catalog
+from podium.execute import LocalExecutor, Runner
+from podium.plan.router import Router
+from podium.providers.registry import ProviderRegistry
+from podium.settings import Settings
+from podium.store.open import Store
+from podium.testing import CARDS
+
+WIDTHS = (8, 8, 8, 8, 8, 6, 4)
+
+
+@dataclass(frozen=True)
+class Dag:
+    """A generated pipeline and what is known about it.
+
+    Attributes:
+        text: the spec (YAML).
+        latency_s: step id -> its fixed latency.
+        deps: step id -> the steps it references.
+    """
+
+    text: str
+    latency_s: Mapping[str, float]
+    deps: Mapping[str, tuple[str, ...]]
+
+    @property
+    def critical_path_s(self) -> float:
+        """The longest chain of dependent latencies."""
+        finish: dict[str, float] = {}
+        for step in self.latency_s:  # written in dependency order
+            start = max((finish[d] for d in self.deps[step]), default=0.0)
+            finish[step] = start + self.latency_s[step]
+        return max(finish.values())
+
+
+def the_dag(
+    name: str = "dag",
+    *,
+    latency: tuple[float, float] = (0.0, 0.0),
+    seed: int = 1,
+    params: str = "",
+    widths: tuple[int, ...] = WIDTHS,
+    cache: bool = True,
+    route: str = "{pin: fake/text-a}",
+) -> Dag:
+    """The DAG of issue 3's benchmarks.
+
+    Args:
+        name: pipeline name.
+        latency: per-step latency range in seconds (uniform, fixed seed).
+        seed: the generator's seed.
+        params: extra step params, YAML flow-mapping items (``fail_rate: 0.3``).
+        widths: steps per level.
+        cache: the steps' ``cache`` flag.
+        route: the steps' route (default: pinned to ``fake/text-a``, no fallback).
+    """
+    rng = random.Random(seed)
+    levels: list[list[str]] = []
+    latencies: dict[str, float] = {}
+    deps: dict[str, tuple[str, ...]] = {}
+    lines = [f"name: {name}", "steps:"]
+    n = 0
+    for width in widths:
+        level = []
+        for _ in range(width):
+            sid = f"s{n:02d}"
+            n += 1
+            before = levels[-1] if levels else []
+            picked = tuple(sorted(rng.sample(before, min(len(before), rng.choice((1, 2))))))
+            lat = round(rng.uniform(*latency), 3)
+            refs = " ".join(f"${{steps.{d}.output}}" for d in picked)
+            extra = f", {params}" if params else ""
+            lines.append(
+                f'  - {{id: {sid}, task: text, prompt: "{sid} {refs}", '
+                f"params: {{latency_s: {lat}{extra}}}, route: {route}, "
+                f"cache: {str(cache).lower()}}}"
+            )
+            latencies[sid] = lat
+            deps[sid] = picked
+            level.append(sid)
+        levels.append(level)
+    return Dag("\n".join(lines) + "\n", latencies, deps)
+
+
+@dataclass
+class Bench:
+    """A runner over the fake provider, and what to close."""
+
+    runner: Runner
+    registry: ProviderRegistry
+    executor: LocalExecutor
+
+    async def close(self) -> None:
+        """Close providers and the worker pool."""
+        await self.registry.aclose()
+        await self.executor.shutdown()
+
+
+def fake_runner(settings: Settings, store: Store, *, extra_cards: tuple[Path, ...] = ()) -> Bench:
+    """A runner on ``store`` whose catalog is the testing providers' cards (plus ``extra``)."""
+    catalog = load_catalog([CARDS, *extra_cards], shipped=False)
+    executor = LocalExecutor(settings)
+    registry = ProviderRegistry(settings, extra_kwargs=executor.provider_kwargs())
+    router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
+    runner = Runner(
+        settings,
+        catalog,
+        registry,
+        router,
+        journal=store.journal,
+        artifacts=store.artifacts,
+        cache=store.cache,
+        state=store.state,
+        executor=executor,
+    )
+    return Bench(runner, registry, executor)
