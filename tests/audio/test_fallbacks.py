@@ -3,9 +3,11 @@ Each decision says why, through the same check the router uses."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -16,7 +18,8 @@ from podium.providers.local.engine import load_engine
 from podium.providers.registry import ProviderRegistry
 from podium.settings import Settings
 from podium.spec.models import Pipeline, Step
-from tests.audio.engines import make_request, run_local
+from tests.audio import measure
+from tests.audio.engines import LEMON, make_request, run_local
 
 REMOTE_KEYS = ("FAL_KEY", "REPLICATE_API_TOKEN", "OPENAI_API_KEY", "ELEVENLABS_API_KEY")
 
@@ -94,3 +97,20 @@ async def test_without_a_soundfont_music_runs_on_the_synth(
     assert "soundfont" in reasons["local/composer"]
     result = await run_local(make_request(chosen, tmp_path, prompt={"duration_s": 6}))
     assert sf.info(str(result.outputs[0].path)).duration == pytest.approx(6.0, abs=0.01)
+
+
+async def test_without_the_espeak_program_the_wheels_library_speaks(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    which = shutil.which
+    monkeypatch.setattr(
+        shutil, "which", lambda name, *a, **k: None if "espeak" in name else which(name, *a, **k)
+    )
+    assert _registry(settings).check(load_catalog().get("local/espeak")) is None
+    result = await run_local(make_request("local/espeak", tmp_path, prompt={"text": LEMON}))
+    audio = result.outputs[0]
+    assert audio.metadata["backend"] == "library"
+    x, rate = measure.mono(audio.path)
+    assert 80 <= float(np.median(measure.f0_voiced(x, rate))) <= 250
+    peak_hz, share = measure.envelope_modulation(x, rate)
+    assert 2.0 <= peak_hz <= 8.0 and share > 0.5
