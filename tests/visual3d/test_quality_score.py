@@ -19,6 +19,16 @@ from tests.visual3d.conftest import MakeRequest
 from tests.visual3d.images import LADDERS, product_still
 
 
+@pytest.fixture(scope="module")
+def studio_still() -> np.ndarray:
+    """A product shot from the studio engine: a glass bottle on a sweep, three-point light."""
+    from podium.providers.local.scene import scene_from_prompt
+    from podium.providers.local.scene.render import render
+
+    scene = scene_from_prompt({"subject": "a glass bottle", "lighting": "studio"}, {}, 1)
+    return render(scene, 384, 288, supersample=2)
+
+
 def _item(path: Path, kind: ArtifactType = ArtifactType.IMAGE) -> InputArtifact:
     return InputArtifact(kind, path, sha256=path.name)
 
@@ -34,10 +44,10 @@ def _score(make_request: MakeRequest, items: tuple[InputArtifact, ...]) -> list[
 
 @pytest.mark.parametrize("ladder", sorted(LADDERS))
 def test_a_ladder_of_degradations_scores_in_order(
-    ladder: str, make_request: MakeRequest, tmp_path: Path
+    ladder: str, studio_still: np.ndarray, make_request: MakeRequest, tmp_path: Path
 ) -> None:
     degrade, levels = LADDERS[ladder]
-    still = product_still()
+    still = studio_still
     images = [still] + [degrade(still, level) for level in levels]  # type: ignore[operator]
     items = []
     for i, rgb in enumerate(images):
@@ -125,3 +135,11 @@ def test_scores_are_repeatable() -> None:
     # the same image gives the same reported figures (BRISQUE's fit wobbles at 1e-13 only)
     still = product_still(200)
     assert measure(still).to_dict() == measure(still).to_dict()
+
+
+def test_a_drawn_still_ranks_its_ladders_too() -> None:
+    # flat, hand-drawn pixels (no lighting at all): the measures must not depend on the renderer
+    still = product_still()
+    for degrade, levels in LADDERS.values():
+        scores = [measure(still).quality] + [measure(degrade(still, v)).quality for v in levels]  # type: ignore[operator]
+        assert scores == sorted(scores, reverse=True)

@@ -184,18 +184,20 @@ def colourfulness(rgb: Image) -> float:
 
 
 def blockiness(lum: Plane) -> float:
-    """Mean luminance step across 8×8 block edges over the mean step inside blocks.
+    """Luminance step across 8×8 block edges over the step inside blocks (1: no blocks).
 
-    About 1 for an image never JPEG-compressed; grows as compression blocks show.
+    The step at each position is the mean over the lines crossing it (JPEG's block edges are
+    faint but run the whole frame); the edge and inner figures are medians over positions, so
+    a letterbox bar that happens to end on the grid does not count as a block edge.
     """
     ratios = []
     for axis in (0, 1):
-        steps = np.abs(np.diff(lum, axis=axis)).mean(axis=1 - axis)
-        if steps.size < 16:
+        if lum.shape[axis] < 24:
             continue
+        steps = np.abs(np.diff(lum, axis=axis)).mean(axis=1 - axis)
         idx = np.arange(steps.size)
-        edge = steps[idx % 8 == 7].mean()
-        inner = steps[idx % 8 != 7].mean()
+        edge = float(np.median(steps[idx % 8 == 7]))
+        inner = float(np.median(steps[idx % 8 != 7]))
         ratios.append((edge + 1e-4) / (inner + 1e-4))
     return float(np.mean(ratios)) if ratios else 1.0
 

@@ -105,7 +105,7 @@ def material_spec(pbr: PBR, anisotropy: float = 0.0, texture: Path | None = None
     if pbr.transmission > 0:
         # thin glass: what shows through is tinted by the glass colour, lighter as it is clearer
         clear = 1.0 - pbr.base_color[3]
-        spec["tint"] = [c + (1.0 - c) * clear * 0.5 for c in pbr.base_color[:3]]
+        spec["tint"] = [c * (0.55 + 0.35 * clear) for c in pbr.base_color[:3]]
     if texture is not None:
         spec["texture"] = str(texture)
     return spec
@@ -150,6 +150,7 @@ def lights(scene: Scene) -> list[dict[str, Any]]:
                 "color": list(light.color),
                 "power": light.intensity * math.pi**2 * d * d,
                 "size": (0.15 + 0.6 * light.size) * d,
+                "shadow": scene.shadows,
             }
         )
     return out
@@ -246,7 +247,6 @@ def build_job(
         "seed": scene.seed,
         "threads": threads,
         "mask_only": mask_only,
-        "transparent_glass": not mask_only and bg.kind in ("solid", "gradient"),
         "exr": str(folder / "render.exr"),
         "raw": str(folder / "render.f32"),
         "materials": materials,
@@ -260,13 +260,10 @@ def build_job(
             "wall": list(bg.top),
             "blend_height": r * 6.0 if bg.kind == "sweep" else 1e9,
             "reflectivity": bg.reflectivity if scene.reflections else 0.0,
-            # on a solid or gradient backdrop the floor only catches the shadow
-            "catcher": bg.kind in ("solid", "gradient"),
+            # on a plain backdrop the floor fades out between 3 r and 14 r, as the raster's does
+            "fade": [3 * r, 14 * r] if bg.kind in ("solid", "gradient") else None,
         },
     }
-    if not scene.shadows:
-        job["floor_material"]["catcher"] = False
-        job["floor"] = None if bg.kind in ("solid", "gradient") else job["floor"]
     path = folder / "job.json"
     path.write_text(json.dumps(job), encoding="utf-8")
     return path
