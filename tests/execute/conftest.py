@@ -17,6 +17,7 @@ from podium.spec.loader import LoadedSpec, load_pipeline_text
 from podium.store.open import Store, memory_store
 from podium.testing import CARDS
 from podium.testing.fake_remote import FakeRemoteServer
+from podium.testing.workloads import testing_providers
 
 
 @dataclass
@@ -43,7 +44,9 @@ def build(settings: Settings, store: Store | None = None) -> Harness:
     store = store or memory_store()
     catalog = load_catalog([CARDS], shipped=False)
     executor = LocalExecutor(settings)
-    registry = ProviderRegistry(settings, extra_kwargs=executor.provider_kwargs())
+    registry = ProviderRegistry(
+        settings, classes=testing_providers(), extra_kwargs=executor.provider_kwargs()
+    )
     router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
     runner = Runner(
         settings,

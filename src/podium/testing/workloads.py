@@ -16,6 +16,7 @@ from pathlib import Path
 from podium.catalog.catalog import load_catalog
 from podium.execute import LocalExecutor, Runner
 from podium.plan.router import Router
+from podium.providers.base import Provider
 from podium.providers.registry import ProviderRegistry
 from podium.settings import Settings
 from podium.store.open import Store
@@ -111,11 +112,25 @@ class Bench:
         await self.executor.shutdown()
 
 
+def testing_providers() -> dict[str, type[Provider]]:
+    """The providers a hermetic test needs: ``local``, ``fake`` and ``fake-remote``.
+
+    Passing them explicitly keeps a test independent of other plug-ins' import health.
+    """
+    from podium.providers.local import LocalProvider
+    from podium.testing.fake import FakeProvider
+    from podium.testing.fake_remote_provider import FakeRemoteProvider
+
+    return {"local": LocalProvider, "fake": FakeProvider, "fake-remote": FakeRemoteProvider}
+
+
 def fake_runner(settings: Settings, store: Store, *, extra_cards: tuple[Path, ...] = ()) -> Bench:
     """A runner on ``store`` whose catalog is the testing providers' cards (plus ``extra``)."""
     catalog = load_catalog([CARDS, *extra_cards], shipped=False)
     executor = LocalExecutor(settings)
-    registry = ProviderRegistry(settings, extra_kwargs=executor.provider_kwargs())
+    registry = ProviderRegistry(
+        settings, classes=testing_providers(), extra_kwargs=executor.provider_kwargs()
+    )
     router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
     runner = Runner(
         settings,
