@@ -1,0 +1,101 @@
+"""The executor seam, the output checks and the live view, each seen from outside."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from podium.errors import BadOutput
+from podium.execute import RunEvent
+from podium.execute.executor import LocalExecutor, LocalHandle
+from podium.execute.progress import ProgressView
+from podium.media.verify import verify_output
+from podium.providers.base import Provider, Request
+from podium.testing.media import write_wav
+
+from .conftest import Harness
+
+FIELDS = "style: photo, lighting: soft, composition: centered, perspective: eye level"
+
+
+class ElsewhereExecutor:
+    """Another executor (as a cluster one would be): it only sees providers and requests."""
+
+    def __init__(self, inner: LocalExecutor) -> None:
+        self.inner = inner
+        self.ran: list[str] = []
+
+    async def submit(
+        self,
+        provider: Provider,
+        request: Request,
+        *,
+        resume: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> LocalHandle:
+        self.ran.append(request.step_id)
+        return await self.inner.submit(provider, request, resume=resume)
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+
+async def test_the_runner_runs_on_any_executor(harness: Harness, tmp_path: Path) -> None:
+    other = ElsewhereExecutor(harness.runner.executor)  # type: ignore[arg-type]
+    harness.runner.executor = other
+    text = f"""
+name: seam
+steps:
+  - {{id: a, task: text-to-image, prompt: {{subject: x, {FIELDS}}}, route: {{pin: fake/image-a}},
+      variants: {{count: 2}}}}
+  - {{id: b, task: text, prompt: "after ${{steps.a.outputs[1]}}", route: {{pin: fake/text-a}}}}
+"""
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "succeeded"
+    assert sorted(other.ran) == ["a[0]", "a[1]", "b"]
+    assert (tmp_path / "b.txt").read_text().startswith("after ")
+
+
+async def test_progress_events_stream_from_the_handle(harness: Harness, tmp_path: Path) -> None:
+    from podium.testing.fake import FakeProvider
+
+    card = harness.runner.catalog.get("fake/image-a")
+    request = Request(
+        step_id="x", task=card.tasks[0], card=card, prompt="x", prompt_text="x", inputs={},
+        params={"latency_s": 0.05}, seed=1, outputs=card.outputs_for(card.tasks[0]),
+        work_dir=tmp_path, idempotency_key="k",
+    )  # fmt: skip
+    handle = await LocalExecutor(harness.settings).submit(FakeProvider(harness.settings), request)
+    kinds = [e.kind async for e in handle.events()]
+    result = await handle.result()
+    assert kinds[-1] == "progress" and "started" in kinds
+    assert verify_output(result.outputs[0].path, "image")["width"] == 16
+
+
+def test_audio_duration_is_checked_within_ten_percent(tmp_path: Path) -> None:
+    wav = tmp_path / "a.wav"
+    write_wav(wav, duration_s=2.0)
+    assert verify_output(wav, "audio", expected_duration_s=2.15)["duration_s"] == 2.0
+    with pytest.raises(BadOutput, match=r"lasts 2.00 s, expected 2.50 s"):
+        verify_output(wav, "audio", expected_duration_s=2.5)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(BadOutput, match="is empty"):
+        verify_output(tmp_path / "empty.png", "image")
+
+
+def test_progress_view_shows_a_line_per_step() -> None:
+    buf = io.StringIO()
+    view = ProgressView(["a", "b"], Console(file=buf, width=100, force_terminal=False))
+    view(RunEvent("run", "run-1", "running"))
+    view(RunEvent("step", "a", "running", "a", "fake/image-a@1", data={"units": 2}))
+    view(RunEvent("step", "a[0]", "succeeded", "a"))
+    view(RunEvent("step", "b", "failed", "b", message="step b: boom"))
+    Console(file=buf, width=100).print(view.render())
+    text = buf.getvalue()
+    assert "run run-1" in text
+    assert "fake/image-a@1" in text and "running 1/2" in text
+    assert "failed" in text and "step b: boom" in text
