@@ -32,7 +32,8 @@ import httpx
 from podium.catalog.card import ModelCard
 from podium.errors import BadOutput, Cancelled, InvalidInput, PodiumError, Transient
 from podium.providers.base import Event, Job, OutputFile, Reporter, Request, Result
-from podium.providers.remote import RemoteProvider, download, output_name, send, where_of
+from podium.providers.downloads import download, output_name
+from podium.providers.remote import RemoteProvider, send, where_of
 from podium.spec.vocabulary import ArtifactType
 
 _NAMESPACE = uuid.UUID("6f1d5a52-3c1e-4b7a-9d0e-1c2b3a4d5e6f")

@@ -20,18 +20,15 @@ import httpx
 
 from podium.errors import PodiumError, QuotaExceeded, Refused, Transient, Unavailable
 from podium.providers.base import Job, OutputFile, Reporter, Request, Result
-from podium.providers.remote import (
-    RemoteProvider,
+from podium.providers.downloads import (
     audio_seconds,
     check_media,
-    mask,
     output_name,
     pcm_to_wav,
-    retry_after_s,
     stream_to_file,
-    where_of,
     write_srt,
 )
+from podium.providers.remote import RemoteProvider, mask, retry_after_s, where_of
 from podium.spec.vocabulary import ArtifactType, Task
 
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", one of ElevenLabs' premade voices

@@ -33,12 +33,11 @@ from podium.errors import (
     Transient,
 )
 from podium.providers.base import Event, Job, Reporter, Request, Result
+from podium.providers.downloads import DEFAULT_OUTPUT_PATHS, collect_outputs
 from podium.providers.remote import (
-    DEFAULT_OUTPUT_PATHS,
     RemoteProvider,
     body_text,
     build_input,
-    collect_outputs,
     dig,
     mask,
     send,

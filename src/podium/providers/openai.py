@@ -23,18 +23,15 @@ import httpx
 
 from podium.errors import BadOutput, PodiumError, QuotaExceeded, Refused
 from podium.providers.base import Job, OutputFile, Reporter, Request, Result
-from podium.providers.remote import (
-    RemoteProvider,
+from podium.providers.downloads import (
     audio_seconds,
     check_media,
     collect_outputs,
-    mask,
     output_name,
-    send,
     stream_to_file,
-    where_of,
     write_srt,
 )
+from podium.providers.remote import RemoteProvider, mask, send, where_of
 from podium.spec.vocabulary import ArtifactType, Task
 
 _REFUSALS = ("moderation_blocked", "content_policy_violation")

@@ -35,15 +35,8 @@ from podium.errors import (
     Transient,
 )
 from podium.providers.base import Event, Job, Reporter, Request, Result
-from podium.providers.remote import (
-    RemoteProvider,
-    build_input,
-    collect_outputs,
-    dig,
-    mask,
-    send,
-    where_of,
-)
+from podium.providers.downloads import collect_outputs
+from podium.providers.remote import RemoteProvider, build_input, dig, mask, send, where_of
 from podium.spec.vocabulary import ArtifactType
 
 MARKER = "podium_marker"
