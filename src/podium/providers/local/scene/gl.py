@@ -73,6 +73,9 @@ def programs() -> dict[str, moderngl.Program]:
         "backdrop": ctx.program(
             vertex_shader=shaders.BACKDROP_VERTEX, fragment_shader=shaders.BACKDROP_FRAGMENT
         ),
+        "grade": ctx.program(
+            vertex_shader=shaders.BACKDROP_VERTEX, fragment_shader=shaders.GRADE_FRAGMENT
+        ),
     }
 
 
@@ -93,7 +96,7 @@ def upload(part: MeshPart) -> GpuPart:
     ibo = ctx.buffer(part.indices.astype("u4").tobytes())
     vaos = {}
     for name, prog in programs().items():
-        if name == "backdrop":
+        if name in ("backdrop", "grade"):
             continue
         wanted = [a for a in ("in_pos", "in_nrm", "in_uv") if a in prog]
         layout = " ".join("3f" if a != "in_uv" else "2f" for a in wanted)
@@ -160,11 +163,11 @@ def label_texture(label: Label, aspect: float, role: str = "label") -> moderngl.
 
 
 @functools.cache
-def fullscreen() -> moderngl.VertexArray:
-    """A triangle covering the screen, for the backdrop."""
+def fullscreen(program: str = "backdrop") -> moderngl.VertexArray:
+    """A triangle covering the screen, drawn with ``program`` (the backdrop, the grade)."""
     ctx = context()
     vbo = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], dtype="f4").tobytes())
-    return ctx.vertex_array(programs()["backdrop"], [(vbo, "2f", "in_pos")])
+    return ctx.vertex_array(programs()[program], [(vbo, "2f", "in_pos")])
 
 
 _FLOORS: dict[tuple[int, float], GpuPart] = {}

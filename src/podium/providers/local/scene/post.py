@@ -101,13 +101,35 @@ def depth_of_field(img: Image, depth: NDArray[np.float32], focus: float, strengt
     return img * (1 - mid) + near * (mid - high) + far * high  # type: ignore[no-any-return]
 
 
+def scene_grade(scene: Scene) -> Grade:
+    """The grade a scene's mood and style call for (applied on the GPU by the renderer)."""
+    mood = scene.mood
+    if scene.style.name == "cinematic":
+        return Grade(
+            tint=mood.tint,
+            saturation=mood.saturation * 0.9,
+            contrast=mood.contrast * 1.08,
+            vignette=max(mood.vignette, 0.35),
+            split=((-0.02, 0.015, 0.04), (0.04, 0.015, -0.03)),
+        )
+    return Grade(
+        tint=mood.tint,
+        saturation=mood.saturation,
+        contrast=mood.contrast,
+        vignette=mood.vignette,
+    )
+
+
 def finish(
     rgb: NDArray[np.uint8],
     depth: NDArray[np.float32] | None,
     scene: Scene,
     size: tuple[int, int],
 ) -> NDArray[np.uint8]:
-    """The finished frame at ``size`` (width, height) from a (possibly larger) render."""
+    """The finished frame at ``size`` (width, height) from a graded, possibly larger, render:
+    depth of field, downsampling and letterbox — what the GPU pass does not do."""
+    if depth is None and rgb.shape[1] == size[0] and rgb.shape[0] == size[1]:
+        return letterbox_u8(rgb, scene.style.letterbox)  # the video path: no float copy at all
     img = rgb.astype(np.float32) / 255.0
     if depth is not None and scene.style.dof > 0:
         cam = np.asarray(scene.camera.position) - np.asarray(scene.camera.target)
@@ -115,24 +137,20 @@ def finish(
         img = depth_of_field(img, depth, focus, scene.style.dof)
     if img.shape[1] != size[0] or img.shape[0] != size[1]:
         img = np.asarray(cv2.resize(img, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
-    mood = scene.mood
-    g = Grade(
-        tint=mood.tint,
-        saturation=mood.saturation,
-        contrast=mood.contrast,
-        vignette=mood.vignette,
-    )
-    if scene.style.name == "cinematic":
-        g = Grade(
-            tint=mood.tint,
-            saturation=mood.saturation * 0.9,
-            contrast=mood.contrast * 1.08,
-            vignette=max(mood.vignette, 0.35),
-            split=((-0.02, 0.015, 0.04), (0.04, 0.015, -0.03)),
-        )
-    img = grade_image(img, g)
-    img = letterbox(img, scene.style.letterbox)
-    return (img * 255.0 + 0.5).astype(np.uint8)
+    out = (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return letterbox_u8(out, scene.style.letterbox)
+
+
+def letterbox_u8(img: NDArray[np.uint8], ratio: float) -> NDArray[np.uint8]:
+    """:func:`letterbox` for uint8 frames."""
+    h, w = img.shape[:2]
+    if ratio <= 0 or w / h >= ratio:
+        return img
+    bar = round((h - w / ratio) / 2)
+    out = img.copy()
+    out[:bar] = 0
+    out[h - bar :] = 0
+    return out
 
 
 def psnr(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> float:

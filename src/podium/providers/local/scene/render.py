@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from podium.providers.local.scene import gl
 from podium.providers.local.scene.camera import radius
 from podium.providers.local.scene.model import Scene
-from podium.providers.local.scene.post import finish
+from podium.providers.local.scene.post import finish, scene_grade
 
 BG_KINDS = {"solid": 0, "gradient": 1, "sweep": 2, "environment": 3}
 SHADOW_SIZE = 2048
@@ -81,7 +81,9 @@ class Targets:
             color_attachments=[ctx.renderbuffer((width, height), 4, samples=samples)],
             depth_attachment=ctx.depth_renderbuffer((width, height), samples=samples),
         )
-        self.resolved = ctx.framebuffer(color_attachments=[ctx.renderbuffer((width, height), 4)])
+        self.resolved_tex = ctx.texture((width, height), 4)
+        self.resolved = ctx.framebuffer(color_attachments=[self.resolved_tex])
+        self.graded = ctx.framebuffer(color_attachments=[ctx.renderbuffer((width, height), 4)])
         self.depth = ctx.framebuffer(
             color_attachments=[ctx.renderbuffer((width, height), 1, dtype="f4")],
             depth_attachment=ctx.depth_renderbuffer((width, height)),
@@ -353,9 +355,36 @@ def _draw(scene: Scene, w: int, h: int) -> NDArray[np.uint8]:
     _draw_product(scene, common, glass=True)
     ctx.disable(moderngl.BLEND)
     ctx.copy_framebuffer(targets.resolved, fbo)
-    raw = targets.resolved.read(components=3)
+    _grade(scene, targets, (w, h))
+    raw = targets.graded.read(components=3)
     img = np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3)
     return np.ascontiguousarray(img[::-1])
+
+
+def _grade(scene: Scene, targets: Targets, size: tuple[int, int]) -> None:
+    """The mood's grade and vignette as one full-screen pass on the resolved frame."""
+    ctx = gl.context()
+    g = scene_grade(scene)
+    targets.graded.use()
+    ctx.disable(moderngl.DEPTH_TEST)
+    targets.resolved_tex.use(2)
+    low, high = g.split or ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+    _uniforms(
+        gl.programs()["grade"],
+        {
+            "u_image": 2,
+            "u_tint": tuple(g.tint),
+            "u_saturation": g.saturation,
+            "u_contrast": g.contrast,
+            "u_vignette": g.vignette,
+            "u_split": g.split is not None,
+            "u_split_low": tuple(low),
+            "u_split_high": tuple(high),
+            "u_viewport": (float(size[0]), float(size[1])),
+        },
+    )
+    gl.fullscreen("grade").render()
+    ctx.enable(moderngl.DEPTH_TEST)
 
 
 def _outline(scene: Scene, common: dict[str, object], h: int) -> None:

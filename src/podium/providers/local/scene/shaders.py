@@ -331,3 +331,33 @@ void main() {
 }
 """
 )
+
+GRADE_FRAGMENT = """
+#version 330
+uniform sampler2D u_image;
+uniform vec3 u_tint;
+uniform float u_saturation;
+uniform float u_contrast;
+uniform float u_vignette;
+uniform bool u_split;
+uniform vec3 u_split_low;
+uniform vec3 u_split_high;
+uniform vec2 u_viewport;
+out vec4 f_color;
+const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
+// the mood's grade, the same maths as post.grade_image (no lift, gamma 1)
+void main() {
+    vec3 c = texelFetch(u_image, ivec2(gl_FragCoord.xy), 0).rgb * u_tint;
+    if (u_split) {
+        float l = dot(c, LUMA);
+        c += u_split_low * (1.0 - l) * (1.0 - l) + u_split_high * l * l;
+    }
+    c = clamp(c, 0.0, 1.0);
+    c = (c - 0.5) * u_contrast + 0.5;
+    float l = dot(c, LUMA);
+    c = l + (c - l) * u_saturation;
+    vec2 p = gl_FragCoord.xy / u_viewport * 2.0 - 1.0;
+    c *= 1.0 - u_vignette * max(dot(p, p) - 0.35, 0.0) * 0.75;
+    f_color = vec4(clamp(c, 0.0, 1.0), 1.0);
+}
+"""
