@@ -8,59 +8,13 @@ decoded audio and an MP4 box reader for timing and layout.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podium.errors import BadOutput
-from podium.media.ffmpeg import ffmpeg_exe, probe
+from podium.media.ffmpeg import probe
+from podium.media.loudness import measure_loudness
 from podium.media.mp4 import read_layout
-
-
-@dataclass(frozen=True)
-class Loudness:
-    """Integrated loudness (LUFS), loudness range (LU) and true peak (dBTP)."""
-
-    integrated_lufs: float
-    range_lu: float
-    true_peak_dbtp: float
-
-
-def measure_loudness(path: str | Path, *, stream: str = "a:0") -> Loudness:
-    """Measure a file's audio with the EBU R128 scanner (true peak by oversampling)."""
-    import subprocess
-
-    proc = subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-nostdin",
-            "-i",
-            str(path),
-            "-map",
-            f"0:{stream}",
-            "-af",
-            "ebur128=peak=true",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    summary = proc.stderr.rsplit("Summary:", 1)[-1]
-    i = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
-    lra = re.search(r"LRA:\s+(-?[\d.]+) LU", summary)
-    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
-    if proc.returncode != 0 or not i or not peak:
-        raise BadOutput(f"could not measure the loudness of {Path(path).name}")
-
-    def num(text: str) -> float:
-        return float("-inf") if text == "-inf" else float(text)
-
-    return Loudness(num(i.group(1)), float(lra.group(1)) if lra else 0.0, num(peak.group(1)))
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from podium.media.conformance import Loudness, measure_loudness
 from podium.media.ffmpeg import run_ffmpeg
+from podium.media.loudness import Loudness, measure_loudness
 
 
 @dataclass(frozen=True)
