@@ -116,6 +116,28 @@ def _join(labels: list[str], durations: list[float], xf: float) -> tuple[list[st
     return chains, current
 
 
+Overlay = tuple[Path, int, int, float, float]  # png, x, y, from, to
+
+
+def _overlays(request: Request, plan: CutPlan, card: EndCard) -> list[Overlay]:
+    """Burned captions from the voice's subtitles (not over the end card), and an overlaid
+    end card."""
+    work = request.work_dir
+    overlays: list[Overlay] = []
+    captions = request.single("subtitles")
+    if captions is not None and str(request.params.get("subtitles") or "burn") == "burn":
+        caption_end = plan.duration_s - (plan.card_s if plan.card_mode != "none" else 0.0)
+        for k, cue in enumerate(read_cues(captions.path)):
+            if cue.start >= caption_end:
+                continue
+            path, x, y = draw_caption(cue.text, plan.size, work / f"caption-{k}.png")
+            overlays.append((path, x, y, cue.start, min(cue.end, caption_end)))
+    if plan.card_mode == "overlay":
+        png = draw_end_card(card, plan.size, work / "endcard.png", overlay=True)
+        overlays.append((png, 0, 0, plan.duration_s - plan.card_s, plan.duration_s + 1))
+    return overlays
+
+
 def _run_with_progress(args: list[str], total_s: float, report: Reporter, what: str) -> None:
     cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-nostdin", "-progress", "pipe:1", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -240,19 +262,7 @@ class CutEngine(Engine):
             next_input += 1
         joins, current = _join(labels, durations, plan.crossfade_s)
         chains += joins
-        overlays: list[tuple[Path, int, int, float, float]] = []
-        captions = request.single("subtitles")
-        mode = str(request.params.get("subtitles") or "burn")
-        if captions is not None and mode == "burn":
-            caption_end = plan.duration_s - (plan.card_s if plan.card_mode != "none" else 0.0)
-            for k, cue in enumerate(read_cues(captions.path)):
-                if cue.start >= caption_end:
-                    continue
-                path, x, y = draw_caption(cue.text, plan.size, work / f"caption-{k}.png")
-                overlays.append((path, x, y, cue.start, min(cue.end, caption_end)))
-        if plan.card_mode == "overlay":
-            png = draw_end_card(card, plan.size, work / "endcard.png", overlay=True)
-            overlays.append((png, 0, 0, plan.duration_s - plan.card_s, plan.duration_s + 1))
+        overlays = _overlays(request, plan, card)
         for k, (path, x, y, start, end) in enumerate(overlays):
             args += ["-i", str(path)]
             out = f"o{k}"
