@@ -123,12 +123,12 @@ async def test_connection_dropped_mid_body(
 @EVERY
 async def test_slow_server(name: str, wire: Callable[..., Wired], tmp_path: Path) -> None:
     w = wire(name)
-    w.server.faults.slow_s = 0.2
+    w.server.faults.slow_s = 0.1
     started = time.monotonic()
     check_output(await run(w, tmp_path), w.case.outputs)
-    assert time.monotonic() - started >= 0.2
+    assert time.monotonic() - started >= 0.1
     impatient = wire(name, read_timeout=0.05)
-    impatient.server.faults.slow_s = 0.3
+    impatient.server.faults.slow_s = 0.15
     with pytest.raises(Transient):
         await run(impatient, tmp_path / "impatient")
 
@@ -141,7 +141,7 @@ async def test_never_finishing_job_is_cancelled(
     w.server.faults.never_finish = True
     job = await w.provider.submit(w.request(tmp_path), w.report)
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(w.provider.wait(job, w.report), 0.4)
+        await asyncio.wait_for(w.provider.wait(job, w.report), 0.25)
     await w.provider.cancel(job)
     assert w.server.stats.cancels == 1
     assert "started" in {e.kind for e in w.events}

@@ -21,6 +21,7 @@ def build_tiny_pipeline(out: Path) -> Path:
     diffusers = pytest.importorskip("diffusers")
     transformers = pytest.importorskip("transformers")
     torch.manual_seed(0)
+    torch.set_num_threads(1)  # tiny tensors: threads only add contention on a shared box
     unet = diffusers.UNet2DConditionModel(
         block_out_channels=(8, 16),
         layers_per_block=1,

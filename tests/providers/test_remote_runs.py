@@ -66,7 +66,7 @@ def test_sigkill_between_submit_and_result_resumes_by_request_id(
     spec = tmp_path / "one.yaml"
     spec.write_text(ONE_IMAGE.format(pin=pin))
     with serve(provider) as server:
-        server.faults.queue_s, server.faults.run_s = 0.1, 2.0
+        server.faults.queue_s, server.faults.run_s = 0.05, 1.5
         env = env_for(podium_home, **{provider: server.url})
         proc = spawn(spec, tmp_path, None, env)
         deadline = time.monotonic() + 60
