@@ -14,6 +14,7 @@ import random
 import shutil
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,11 @@ class Services:
     listener: Listener
     prior: dict[str, list[AttemptRecord]] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
+    # housekeeping (work-dir cleanup, out-dir copies) gets its own threads so it never queues
+    # ahead of the verify-and-store work on the critical path
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="podium-bg")
+    )
 
 
 def breaker_keys(card: ModelCard, provider: Provider) -> list[str]:
@@ -333,7 +339,7 @@ class AttemptRunner:
             raise error from None
         finally:
             # removing a directory costs milliseconds on some filesystems: not on the loop
-            asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, work_dir, True)
+            self.s.background.submit(shutil.rmtree, work_dir, True)
         cost = float(result.cost_usd)
         self.s.budget.settle(reservation, cost)
         latency = time.monotonic() - t0

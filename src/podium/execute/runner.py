@@ -265,6 +265,7 @@ class Runner:
         job = _RunJob(self, loaded, plan, services, prior_steps, out, seed)
         status, errors = await job.execute()
         wall = time.monotonic() - started
+        services.background.shutdown(wait=True)
         shutil.rmtree(services.work_root, ignore_errors=True)
         cost = round(sum(a.cost_usd for a in self.journal.attempts(run_id)), 9)
         self.journal.update_run(
@@ -665,7 +666,8 @@ class _RunJob:
             target = self.out / name
             pairs.append((art.path, target))
             self.outputs.append(RunOutput(step.id, target, str(art.type), art.sha256))
-        self.copies.append(asyncio.ensure_future(asyncio.to_thread(_copy_all, pairs)))
+        loop = asyncio.get_running_loop()
+        self.copies.append(loop.run_in_executor(self.s.background, _copy_all, pairs))
 
 
 def _copy_all(pairs: list[tuple[Path, Path]]) -> None:
