@@ -154,3 +154,14 @@ def test_cancel_after_durations() -> None:
     assert parse_duration("1h30m") == 5400
     assert parse_duration("500ms") == 0.5
     assert parse_duration("soon") is None
+
+
+async def test_fal_follows_the_status_stream(wire: Callable[..., Wired], tmp_path: Path) -> None:
+    w = wire("fal")
+    w.server.faults.run_s = 0.3
+    card = w.case.card.model_copy(update={"extra": {**w.case.card.extra, "status_stream": True}})
+    job = await w.provider.submit(w.request(tmp_path, card=card), w.report)
+    result = await w.provider.wait(job, w.report)
+    assert result.outputs[0].path.exists()
+    assert w.server.stats.requests["status"] == 0  # no polling: the SSE stream said it all
+    assert any(e.kind == "log" for e in w.events)  # runner logs arrived on the stream

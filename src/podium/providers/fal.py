@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+import json
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -152,22 +153,47 @@ class FalProvider(RemoteProvider):
             }
         return Job(request=request, request_id=request_id, state=urls)
 
-    async def wait(self, job: Job, report: Reporter) -> Result:
-        """Poll until fal says COMPLETED, then read the result and download its files."""
+    async def _statuses(self, job: Job) -> AsyncIterator[dict[str, Any]]:
+        """fal's status documents until COMPLETED: from the SSE stream when the card asks
+        (``extra.status_stream``), falling back to polling if the stream breaks."""
         request = job.request
+        if request.card.extra.get("status_stream"):
+            url = f"{job.state['status_url']}/stream"
+            try:
+                async with self.http.stream(
+                    "GET", url, params={"logs": "1"}, headers=self._headers(request)
+                ) as response:
+                    if response.is_success:
+                        async for line in response.aiter_lines():
+                            if line.startswith("data:"):
+                                data = json.loads(line[5:])
+                                yield data
+                                if data.get("status") == "COMPLETED":
+                                    return
+            except (httpx.HTTPError, ValueError):
+                pass  # a broken or refused stream: polling below still gets there
         pace = self.backoff(request.card)
-        seen_logs, started = 0, False
         while True:
             response = await self._send(
                 request, "GET", job.state["status_url"], params={"logs": "1"}
             )
             data = response.json()
+            yield data
+            if data.get("status") == "COMPLETED":
+                return
+            await asyncio.sleep(pace())
+
+    async def wait(self, job: Job, report: Reporter) -> Result:
+        """Follow the status until fal says COMPLETED, then read the result and download its
+        files."""
+        request = job.request
+        seen_logs, started = 0, False
+        data: dict[str, Any] = {}
+        async for data in self._statuses(job):
             status = data.get("status")
-            if status == "COMPLETED":
-                break
             if status == "IN_QUEUE":
                 report(Event("queued", data={"position": data.get("queue_position")}))
-            elif status == "IN_PROGRESS":
+            elif status in ("IN_PROGRESS", "COMPLETED"):
                 if not started:
                     started = True
                     report(Event("started"))
@@ -175,7 +201,6 @@ class FalProvider(RemoteProvider):
                 for entry in logs[seen_logs:]:
                     report(Event("log", message=str(entry.get("message", ""))))
                 seen_logs = max(seen_logs, len(logs))
-            await asyncio.sleep(pace())
         result = (await self._send(request, "GET", job.state["response_url"])).json()
         urls = self._output_urls(request, result)
         files = await collect_outputs(self.http, request, urls)
