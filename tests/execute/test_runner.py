@@ -193,3 +193,26 @@ async def test_estimate_over_budget_is_refused_before_running(
     with pytest.raises(BudgetExceeded, match=r"estimated at \$2.0000.*--budget budget of \$1.00"):
         await harness.runner.run(harness.spec(text), budget_usd=1.0, out_dir=tmp_path)
     assert harness.store.journal.list_runs() == []
+
+
+async def test_empty_foreach_and_a_failed_dependency(harness: Harness, tmp_path: Path) -> None:
+    text = f"""
+name: edge
+inputs:
+  none: {{type: list, default: []}}
+steps:
+  - {{id: nothing, task: text-to-image, foreach: "${{inputs.none}}",
+      prompt: {{subject: "${{item}}", {FIELDS}}}, route: {{pin: fake/image-a}}}}
+  - {{id: broken, task: text, prompt: x, params: {{fail_rate: 1, fail_kind: refused}},
+      route: {{pin: fake/text-a}}}}
+  - {{id: after, task: text, prompt: "${{steps.broken.output}}", route: {{pin: fake/text-a}}}}
+  - {{id: fine, task: text, prompt: independent, route: {{pin: fake/text-a}}}}
+"""
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "failed"
+    steps = {s.key: s for s in harness.store.journal.steps(outcome.run_id)}
+    assert steps["nothing"].status == "succeeded" and steps["nothing"].outputs == ()
+    assert steps["broken"].status == "failed" and steps["broken"].error_code == "refused"
+    assert steps["after"].status == "skipped"
+    assert steps["fine"].status == "succeeded"  # independent steps carry on
+    assert set(outcome.errors) == {"broken"}

@@ -215,7 +215,14 @@ class AttemptRunner:
             PodiumError: the model's final failure (the caller falls back).
         """
         card = self.s.catalog.get(model)
-        provider = self.s.registry.for_card(card)
+        try:
+            provider = self.s.registry.for_card(card)
+        except KeyError:
+            raise Unavailable(
+                f"provider {card.provider!r} is not installed",
+                where=f"step {unit.key}, model {card.ref}",
+                hint="see `podium models` for what can run here",
+            ) from None
         keys = breaker_keys(card, provider)
         prior = [a for a in self.s.prior.get(unit.key, []) if a.model == card.ref]
         numbers = [int(a.metadata.get("attempt_no", 0)) for a in prior]

@@ -263,7 +263,11 @@ class Runner:
             prior=prior_attempts,
         )
         job = _RunJob(self, loaded, plan, services, prior_steps, out, seed)
-        status, errors = await job.execute()
+        try:
+            status, errors = await job.execute()
+        except Exception as exc:
+            self.journal.update_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+            raise
         wall = time.monotonic() - started
         services.background.shutdown(wait=True)
         shutil.rmtree(services.work_root, ignore_errors=True)
@@ -443,6 +447,12 @@ class _RunJob:
         except asyncio.CancelledError:
             self._record_step(step.id, "cancelled", error="cancelled")
             raise
+        except Exception as exc:  # a bug must fail its step, not hang or pass the run
+            line = f"step {step.id}: internal error: {type(exc).__name__}: {exc}"
+            self.errors[step.id] = line
+            self._record_step(step.id, "failed", error=line, code="internal")
+            self.s.listener(RunEvent("step", step.id, "failed", step.id, message=line))
+            raise StepFailed(step.id, "internal", line) from exc
         self.finished[step.id] = result
         self._copy_out(step, result)
         return result
@@ -518,7 +528,10 @@ class _RunJob:
         if step.select is not None and decision.scorer is not None and len(groups) > 1:
             order = await self._select(step, decision.scorer, [g[0] for g in groups])
             groups = [groups[i] for i in order]
-        outputs = [g[0] for g in groups] if many else list(groups[0])
+        if not groups:  # a foreach over an empty list
+            outputs: list[Artifact] = []
+        else:
+            outputs = [g[0] for g in groups] if many else list(groups[0])
         cost = sum(p.cost_usd for p in ok)
         self._record_step(
             step.id,
