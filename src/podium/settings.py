@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     elevenlabs_api_key: SecretStr | None = None
     # Base URLs of remote providers; tests point them at the loopback servers.
     fal_url: str = "https://queue.fal.run"
+    fal_storage_url: str = "https://rest.alpha.fal.ai"
     replicate_url: str = "https://api.replicate.com"
     openai_url: str = "https://api.openai.com/v1"
     elevenlabs_url: str = "https://api.elevenlabs.io"

@@ -165,3 +165,45 @@ async def test_fal_follows_the_status_stream(wire: Callable[..., Wired], tmp_pat
     assert result.outputs[0].path.exists()
     assert w.server.stats.requests["status"] == 0  # no polling: the SSE stream said it all
     assert any(e.kind == "log" for e in w.events)  # runner logs arrived on the stream
+
+
+async def test_fal_uploads_big_inputs_and_inlines_small_ones(
+    wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from podium.catalog import load_catalog
+    from podium.providers.base import InputArtifact
+    from podium.providers.fal import FalProvider
+    from podium.settings import Settings
+    from podium.spec.vocabulary import ArtifactType, Task
+
+    w = wire("fal")
+    card = load_catalog().get("fal/kling-image-to-video")
+    card = card.model_copy(update={"extra": {**card.extra, "poll_s": 0.01}})
+    big, small = tmp_path / "big.png", tmp_path / "small.png"
+    noise = np.random.default_rng(0).integers(0, 255, (400, 400, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(big)  # noise does not compress: well over 256 KiB
+    Image.new("RGB", (8, 8), "red").save(small)
+    settings = Settings(home=w.settings.home, fal_url=w.server.url, fal_storage_url=w.server.url)
+    provider = FalProvider(settings, w.client)
+    request = w.request(
+        tmp_path / "out",
+        card=card,
+        task=Task.IMAGE_TO_VIDEO,
+        outputs=(ArtifactType.VIDEO,),
+        params={"duration_s": 5},
+        inputs={
+            "image": InputArtifact(ArtifactType.IMAGE, big, "0" * 64),
+            "last_frame": InputArtifact(ArtifactType.IMAGE, small, "1" * 64),
+        },
+    )
+    result = await provider.wait(await provider.submit(request, w.report), w.report)
+    assert result.outputs[0].path.stat().st_size > 0
+    (job,) = w.server.jobs.values()  # type: ignore[attr-defined]
+    uploaded = job.input["image_url"]
+    assert uploaded.startswith(f"{w.server.url}/files/")
+    assert w.server.files[uploaded.rsplit("/", 1)[1]][0] == big.read_bytes()  # type: ignore[attr-defined]
+    assert job.input["tail_image_url"].startswith("data:image/png;base64,")
+    assert job.input["duration"] == "5"  # Kling wants the duration as a string

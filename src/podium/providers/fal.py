@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import mimetypes
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
@@ -123,11 +124,12 @@ class FalProvider(RemoteProvider):
         if request.timeout_s:
             # fal's deadline to *start*: a request stuck in the queue fails as a user timeout
             headers["X-Fal-Request-Timeout"] = f"{request.timeout_s:g}"
+        files = await self._upload_inputs(request)
         response = await self._send(
             request,
             "POST",
             f"{self.base_url(request.card)}/{app}",
-            json=build_input(request),
+            json=build_input(request, files),
             headers=headers,
         )
         data = response.json()
@@ -139,6 +141,37 @@ class FalProvider(RemoteProvider):
         report(Event("queued", data={"position": data.get("queue_position")}))
         state = {k: data[k] for k in ("status_url", "response_url", "cancel_url") if data.get(k)}
         return Job(request=request, request_id=str(data["request_id"]), state=state)
+
+    async def _upload_inputs(self, request: Request) -> dict[str, str]:
+        """Upload input files bigger than ``extra.upload_over_bytes`` (256 KiB) to fal's
+        storage (initiate, then PUT) and return their URLs by slot; smaller ones go inline."""
+        limit = int(request.card.extra.get("upload_over_bytes", 256 * 1024))
+        urls: dict[str, str] = {}
+        for slot in request.card.extra.get("inputs") or {}:
+            artifact = request.single(str(slot))
+            if artifact is None or artifact.path.stat().st_size <= limit:
+                continue
+            mime = mimetypes.guess_type(artifact.path.name)[0] or "application/octet-stream"
+            initiate = f"{self.settings.fal_storage_url.rstrip('/')}/storage/upload/initiate"
+            target = (
+                await self._send(
+                    request,
+                    "POST",
+                    initiate,
+                    json={"content_type": mime, "file_name": artifact.path.name},
+                )
+            ).json()
+            await send(
+                self.http,
+                "PUT",
+                target["upload_url"],
+                where=where_of(request),
+                env=self.env,
+                content=artifact.path.read_bytes(),
+                headers={"Content-Type": mime},
+            )
+            urls[str(slot)] = str(target["file_url"])
+        return urls
 
     async def resume(self, request: Request, request_id: str, state: Mapping[str, Any]) -> Job:
         """Re-attach by request id, with the URLs journaled at submit."""

@@ -208,7 +208,7 @@ class Backoff:
         return current
 
 
-def build_input(request: Request) -> dict[str, Any]:
+def build_input(request: Request, files: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A model's JSON input from the card's mapping of prompt, params, seed and input files.
 
     The card says: ``extra.defaults`` (sent as is), ``extra.prompt_field`` (default
@@ -238,7 +238,8 @@ def build_input(request: Request) -> dict[str, Any]:
     for slot, target in (card.extra.get("inputs") or {}).items():
         artifact = request.single(slot)
         if artifact is not None:
-            body[str(target)] = data_uri(artifact)
+            # an uploaded file's URL when the adapter uploaded it, else the file inline
+            body[str(target)] = (files or {}).get(slot) or data_uri(artifact)
     # some models take numbers as strings ("5", "8s"): ``extra.format`` holds the template
     for target, template in (card.extra.get("format") or {}).items():
         if target in body and isinstance(body[target], int | float):

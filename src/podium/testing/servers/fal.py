@@ -52,10 +52,13 @@ class FalServer(Loopback):
         super().__init__(host, port)
         self.jobs: dict[str, QueuedJob] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.uploads: dict[str, str] = {}  # initiated uploads -> content type
 
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/files/{name}", self.file, methods=["GET"]),
+            Route("/storage/upload/initiate", self.initiate, methods=["POST"]),
+            Route("/uploads/{name}", self.receive, methods=["PUT"]),
             Route("/{app:path}/requests/{rid}/status/stream", self.stream, methods=["GET"]),
             Route("/{app:path}/requests/{rid}/status", self.status, methods=["GET"]),
             Route("/{app:path}/requests/{rid}/cancel", self.cancel, methods=["PUT"]),
@@ -305,6 +308,26 @@ class FalServer(Loopback):
             "prompt": data.get("prompt", ""),
             "timings": {"inference": job.run_s},
         }
+
+    async def initiate(self, request: Request) -> Response:
+        """Start an upload to fal's storage: where to PUT the bytes, and the file's URL."""
+        denied = self._auth(request)
+        if denied is not None:
+            return denied
+        body = await request.json()
+        name = f"{uuid.uuid4().hex}-{body.get('file_name') or 'upload.bin'}"
+        self.uploads[name] = str(body.get("content_type") or "application/octet-stream")
+        return JSONResponse(
+            {"upload_url": f"{self.url}/uploads/{name}", "file_url": f"{self.url}/files/{name}"}
+        )
+
+    async def receive(self, request: Request) -> Response:
+        """The PUT of an initiated upload."""
+        name = request.path_params["name"]
+        if name not in self.uploads:
+            return JSONResponse({"detail": "Unknown upload"}, 404)
+        self.files[name] = (await request.body(), self.uploads[name])
+        return Response(status_code=200)
 
     async def file(self, request: Request) -> Response:
         """A generated file."""
