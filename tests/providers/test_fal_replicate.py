@@ -207,3 +207,39 @@ async def test_fal_uploads_big_inputs_and_inlines_small_ones(
     assert w.server.files[uploaded.rsplit("/", 1)[1]][0] == big.read_bytes()  # type: ignore[attr-defined]
     assert job.input["tail_image_url"].startswith("data:image/png;base64,")
     assert job.input["duration"] == "5"  # Kling wants the duration as a string
+
+
+async def test_fal_webhook_is_delivered_when_the_card_asks(
+    wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    from starlette.requests import Request as StarletteRequest
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from podium.testing.servers.base import Loopback
+
+    received: list[bytes] = []
+
+    async def hook(request: StarletteRequest) -> Response:
+        received.append(await request.body())
+        return Response(status_code=200)
+
+    class Receiver(Loopback):
+        name = "receiver"
+
+        def routes(self):  # type: ignore[no-untyped-def]
+            return [Route("/fal", hook, methods=["POST"])]
+
+    with Receiver() as receiver:
+        w = wire("fal")
+        card = w.case.card.model_copy(
+            update={"extra": {**w.case.card.extra, "webhook": f"{receiver.url}/fal"}}
+        )
+        job = await w.provider.submit(w.request(tmp_path, card=card), w.report)
+        await w.provider.wait(job, w.report)
+        deadline = time.monotonic() + 3
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.02)
+    body = json.loads(received[0])
+    assert body["request_id"] == job.request_id and body["status"] == "OK"
+    assert body["payload"]["images"][0]["url"].startswith(w.server.url)

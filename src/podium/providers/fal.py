@@ -125,12 +125,15 @@ class FalProvider(RemoteProvider):
             # fal's deadline to *start*: a request stuck in the queue fails as a user timeout
             headers["X-Fal-Request-Timeout"] = f"{request.timeout_s:g}"
         files = await self._upload_inputs(request)
+        # an optional notification; Podium still follows the status itself
+        webhook = request.card.extra.get("webhook")
         response = await self._send(
             request,
             "POST",
             f"{self.base_url(request.card)}/{app}",
             json=build_input(request, files),
             headers=headers,
+            params={"fal_webhook": str(webhook)} if webhook else None,
         )
         data = response.json()
         missing = [k for k in ("request_id", "status_url", "response_url") if not data.get(k)]

@@ -14,6 +14,7 @@ errors (``detail`` string, ``error_type`` and the ``X-Fal-Error-Type`` header); 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -133,6 +135,9 @@ class FalServer(Loopback):
         with self.lock:
             self.jobs[job.id] = job
             self.stats.creates[request.headers.get("idempotency-key", "-")] += 1
+        if request.query_params.get("fal_webhook"):
+            job.extra["webhook"] = request.query_params["fal_webhook"]
+            asyncio.get_running_loop().create_task(self._deliver_webhook(job))
         if self.faults.take("lose_create"):
             return dropped()
         return JSONResponse({"request_id": job.id, **self._urls(job), "queue_position": 0})
@@ -253,6 +258,25 @@ class FalServer(Loopback):
             return dropped()
         return JSONResponse(self._output(job))
 
+    async def _deliver_webhook(self, job: QueuedJob) -> None:
+        """POST fal's webhook body once the request has finished."""
+        while job.phase() in ("queued", "running"):
+            await asyncio.sleep(0.02)
+        ok = job.phase() == "done" and not (job.fail or job.refuse)
+        body: dict[str, Any] = {
+            "request_id": job.id,
+            "gateway_request_id": job.id,
+            "status": "OK" if ok else "ERROR",
+            "payload": self._output(job) if ok else None,
+        }
+        if not ok:
+            body["error"] = "Request failed"
+        with contextlib.suppress(httpx.HTTPError):
+            async with httpx.AsyncClient(timeout=5) as client:
+                await client.post(
+                    job.extra["webhook"], json=body, headers={"X-Fal-Webhook-Request-Id": job.id}
+                )
+
     # -- outputs --------------------------------------------------------------------------
 
     def _file(self, job: QueuedJob, data: bytes, ext: str, content_type: str) -> dict[str, Any]:
@@ -266,6 +290,13 @@ class FalServer(Loopback):
         }
 
     def _output(self, job: QueuedJob) -> dict[str, Any]:
+        # one result per request: the webhook and the result URL hand out the same files
+        if "output" not in job.extra:
+            job.extra["output"] = self._make_output(job)
+        output: dict[str, Any] = job.extra["output"]
+        return output
+
+    def _make_output(self, job: QueuedJob) -> dict[str, Any]:
         kind, data = media.kind_for(job.route), job.input
         if kind == "video":
             return {
