@@ -6,7 +6,8 @@
 
 from podium.execute.events import RunEvent
 from podium.execute.executor import AttemptHandle, Executor, LocalExecutor
-from podium.execute.runner import Runner, RunOutcome, RunOutput
+from podium.execute.job import RunOutput
+from podium.execute.runner import Runner, RunOutcome
 
 __all__ = [
     "AttemptHandle",

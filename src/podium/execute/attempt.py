@@ -23,7 +23,7 @@ from podium.catalog.card import ModelCard
 from podium.catalog.catalog import Catalog
 from podium.errors import BadOutput, Cancelled, PodiumError, Timeout, Transient, Unavailable
 from podium.execute.breaker import Breakers, provider_key
-from podium.execute.budget import BudgetAccountant
+from podium.execute.budget import BudgetAccountant, Reservation
 from podium.execute.events import Listener, RunEvent
 from podium.execute.executor import AttemptHandle, Executor
 from podium.execute.keys import cache_key, idempotency_key
@@ -289,22 +289,7 @@ class AttemptRunner:
         request = self.request(unit, card, key, work_dir)
         timeout = unit.timeout_s or default_timeout(card)
         max_cost = provider.max_cost(card, request.params)
-        rec = AttemptRecord(
-            attempt_id=key,
-            run_id=self.s.run_id,
-            step_key=unit.key,
-            model=card.ref,
-            provider=card.provider,
-            idempotency_key=key,
-            status="submitted",
-            started_at=resume_rec.started_at if resume_rec else time.time(),
-            request_id=resume_rec.request_id if resume_rec else None,
-            state=dict(resume_rec.state) if resume_rec else {},
-            reserved_usd=max_cost,
-            hedge=hedge,
-            metadata={"attempt_no": number, **({"resumed": True} if resume_rec else {})},
-        )
-        reservation = None
+        rec = _record(self.s.run_id, unit, card, key, number, hedge, resume_rec, max_cost)
         try:
             reservation = self.s.budget.reserve(max_cost, step=unit.key, model=card.ref)
         except PodiumError as exc:
@@ -329,18 +314,7 @@ class AttemptRunner:
             records, ck = await self.store(unit, card, request, result)
         except BaseException as raw:
             error = self._classify(raw, unit, card, timeout)
-            if handle is not None and isinstance(error, Timeout | Cancelled):
-                # a remote job must not keep running (and billing) after we stop waiting
-                await asyncio.shield(handle.cancel())
-            cost = (
-                provider.estimate_cost(card, request.params)
-                if isinstance(error, Cancelled) and handle is not None
-                else 0.0
-            )
-            self.s.budget.settle(reservation, cost)
-            status = "cancelled" if isinstance(error, Cancelled) else "failed"
-            self._finish(rec, status, error, cost)
-            self.s.breakers.record(breaker_keys(card, provider), error)
+            await self._failed(rec, error, handle, provider, request, reservation)
             if isinstance(raw, asyncio.CancelledError):
                 raise
             raise error from None
@@ -349,22 +323,42 @@ class AttemptRunner:
             self.s.background.submit(shutil.rmtree, work_dir, True)
         cost = float(result.cost_usd)
         self.s.budget.settle(reservation, cost)
-        latency = time.monotonic() - t0
-        rec = replace(
-            rec,
-            status="succeeded",
-            finished_at=time.time(),
-            cost_usd=cost,
-            latency_s=latency,
-            outputs=tuple(r.sha256 for r in records),
-            request_id=result.request_id or rec.request_id,
-            metadata={**rec.metadata, **result.metadata, "cache_key": ck},
+        self.s.journal.put_attempt(
+            replace(
+                rec,
+                status="succeeded",
+                finished_at=time.time(),
+                cost_usd=cost,
+                latency_s=time.monotonic() - t0,
+                outputs=tuple(r.sha256 for r in records),
+                request_id=result.request_id or rec.request_id,
+                metadata={**rec.metadata, **result.metadata, "cache_key": ck},
+            )
         )
-        self.s.journal.put_attempt(rec)
         self.s.breakers.record(breaker_keys(card, provider), None)
         if unit.use_cache:
             self.s.cache.put(ck, [r.sha256 for r in records], card.ref)
         return Produced(card.ref, records, cost, cache_key=ck)
+
+    async def _failed(
+        self,
+        rec: AttemptRecord,
+        error: PodiumError,
+        handle: AttemptHandle | None,
+        provider: Provider,
+        request: Request,
+        reservation: Reservation,
+    ) -> None:
+        """Stop what still runs, settle the money, journal the failure, tell the breakers."""
+        cancelled = isinstance(error, Cancelled)
+        if handle is not None and (cancelled or isinstance(error, Timeout)):
+            # a remote job must not keep running (and billing) after we stop waiting
+            await asyncio.shield(handle.cancel())
+        # an accepted attempt we cancelled (a hedge loser, Ctrl-C) may still be billed
+        cost = provider.estimate_cost(request.card, request.params) if cancelled and handle else 0.0
+        self.s.budget.settle(reservation, cost)
+        self._finish(rec, "cancelled" if cancelled else "failed", error, cost)
+        self.s.breakers.record(breaker_keys(request.card, provider), error)
 
     async def _submit(
         self, provider: Provider, request: Request, resume_rec: AttemptRecord | None
@@ -379,7 +373,16 @@ class AttemptRunner:
             found = await provider.find(request)
             if found is not None and found.request_id:
                 return await ex.submit(provider, request, resume=(found.request_id, found.state))
-        return await ex.submit(provider, request)
+        try:
+            return await ex.submit(provider, request)
+        except Transient:
+            if not provider.remote:
+                raise
+            # the POST may have been made though its answer was lost: never submit twice
+            found = await provider.find(request)
+            if found is None or not found.request_id:
+                raise
+            return await ex.submit(provider, request, resume=(found.request_id, found.state))
 
     def _classify(
         self, raw: BaseException, unit: Unit, card: ModelCard, timeout: float
@@ -464,6 +467,34 @@ class AttemptRunner:
         self.s.listener(
             RunEvent("attempt", unit.key, status, unit.step.id, model, message=message, data=data)
         )
+
+
+def _record(
+    run_id: str,
+    unit: Unit,
+    card: ModelCard,
+    key: str,
+    number: int,
+    hedge: bool,
+    resume_rec: AttemptRecord | None,
+    max_cost: float,
+) -> AttemptRecord:
+    """The ``submitted`` record of an attempt (a resumed one keeps its request id and state)."""
+    return AttemptRecord(
+        attempt_id=key,
+        run_id=run_id,
+        step_key=unit.key,
+        model=card.ref,
+        provider=card.provider,
+        idempotency_key=key,
+        status="submitted",
+        started_at=resume_rec.started_at if resume_rec else time.time(),
+        request_id=resume_rec.request_id if resume_rec else None,
+        state=dict(resume_rec.state) if resume_rec else {},
+        reserved_usd=max_cost,
+        hedge=hedge,
+        metadata={"attempt_no": number, **({"resumed": True} if resume_rec else {})},
+    )
 
 
 def _input_hashes(inputs: Mapping[str, InputValue]) -> list[str]:

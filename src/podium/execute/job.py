@@ -1,0 +1,421 @@
+"""One execution of a run: a task per step, started as the steps it references finish.
+
+A step waits for its own dependencies only (never for a whole level), expands into units,
+runs them concurrently along the decision's chain, keeps the best variants when it selects,
+journals itself and copies its files into the out dir off the critical path. A resume restores
+finished steps from the journal instead of running them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from podium.errors import PodiumError
+from podium.execute.attempt import AttemptRunner, Produced, Services, Unit
+from podium.execute.events import RunEvent
+from podium.execute.hedge import run_chain
+from podium.execute.select import best, read_scores
+from podium.execute.units import Artifact, Resolver, StepOutputs, as_input, build_units
+from podium.plan.decision import Decision, Plan
+from podium.spec.fanout import fans_out
+from podium.spec.models import Pipeline, Step
+from podium.spec.references import step_deps
+from podium.spec.vocabulary import Task
+from podium.store.records import StepRecord
+
+
+class Loaded(Protocol):
+    """What the runner needs of a loaded spec (``podium.spec.loader.LoadedSpec``)."""
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline."""
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """Resolved input values."""
+
+    @property
+    def path(self) -> Path | None:
+        """The spec file."""
+
+    @property
+    def spec_hash(self) -> str:
+        """sha256 of the spec text and ``--set`` values."""
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """One file in the out dir."""
+
+    step: str
+    path: Path
+    type: str
+    sha256: str
+
+
+class StepFailed(Exception):
+    """A step did not produce its outputs (its dependents are skipped)."""
+
+    def __init__(self, step_id: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.step_id = step_id
+        self.code = code
+        self.message = message
+
+
+class RunJob:
+    """One execution of a run: the step tasks and their shared state.
+
+    Args:
+        loaded: the loaded spec.
+        plan: the run's plan.
+        services: what the attempts share.
+        prior_steps: step records of the run so far (a resume), by key.
+        out: the out dir.
+        seed: the pipeline seed in force (``None``: the spec's).
+    """
+
+    def __init__(
+        self,
+        loaded: Loaded,
+        plan: Plan,
+        services: Services,
+        prior_steps: dict[str, StepRecord],
+        out: Path,
+        seed: int | None,
+    ) -> None:
+        self.loaded = loaded
+        self.pipeline = loaded.pipeline
+        self.plan = plan
+        self.s = services
+        self.attempts = AttemptRunner(services)
+        self.prior_steps = prior_steps
+        self.out = out
+        self.base_seed = seed if seed is not None else self.pipeline.consistency.seed
+        self.finished: dict[str, StepOutputs] = {}
+        self.outputs: list[RunOutput] = []
+        self.errors: dict[str, str] = {}
+        self._inputs: dict[str, Artifact] = {}
+        self._hedge: dict[str, float | None] = {}
+        self.copies: list[asyncio.Future[None]] = []
+
+    async def execute(self) -> tuple[str, dict[str, str]]:
+        """Run every step; return the run's status and per-step errors."""
+        ids = {s.id for s in self.pipeline.steps}
+        tasks: dict[str, asyncio.Task[StepOutputs]] = {}
+        for step in self.pipeline.steps:
+            deps = [d for d in step_deps(step) if d in ids]
+            tasks[step.id] = asyncio.ensure_future(self._step(step, deps, tasks))
+        watcher = asyncio.ensure_future(self._watch_cancel(tasks))
+        try:
+            results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+        except asyncio.CancelledError:
+            for t in tasks.values():
+                t.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            self.s.journal.update_run(self.s.run_id, status="interrupted")
+            raise
+        finally:
+            watcher.cancel()
+            await asyncio.gather(*self.copies)
+        cancelled = any(isinstance(r, asyncio.CancelledError) for r in results)
+        if cancelled:
+            return "cancelled", self.errors
+        return ("succeeded" if not self.errors else "failed"), self.errors
+
+    async def _watch_cancel(self, tasks: Mapping[str, asyncio.Task[StepOutputs]]) -> None:
+        # `podium cancel RUN` from another process marks the run; we stop gracefully
+        while True:
+            await asyncio.sleep(0.5)
+            with contextlib.suppress(KeyError):
+                if self.s.journal.get_run(self.s.run_id).status == "cancelling":
+                    for t in tasks.values():
+                        t.cancel()
+                    return
+
+    async def _step(
+        self, step: Step, deps: list[str], tasks: Mapping[str, asyncio.Task[StepOutputs]]
+    ) -> StepOutputs:
+        for dep in deps:
+            try:
+                await asyncio.shield(tasks[dep])
+            except (StepFailed, PodiumError, asyncio.CancelledError) as exc:
+                if isinstance(exc, asyncio.CancelledError) and not tasks[dep].cancelled():
+                    raise
+                self._record_step(step.id, "skipped", error=f"needs step {dep}, which failed")
+                self.s.listener(RunEvent("step", step.id, "skipped", step.id))
+                raise StepFailed(step.id, "skipped", f"needs step {dep}") from None
+        done = self.prior_steps.get(step.id)
+        if done is not None and done.status == "succeeded" and self._restore(step, done):
+            self.s.listener(
+                RunEvent(
+                    "step",
+                    step.id,
+                    "succeeded",
+                    step.id,
+                    done.model,
+                    done.cost_usd,
+                    data={"restored": True},
+                )
+            )
+            return self.finished[step.id]
+        try:
+            result = await self._run_step(step)
+        except StepFailed as exc:
+            self.errors[step.id] = exc.message
+            raise
+        except PodiumError as exc:
+            self.errors[step.id] = exc.one_line()
+            self._record_step(step.id, "failed", error=exc.one_line(), code=exc.code)
+            self.s.listener(RunEvent("step", step.id, "failed", step.id, message=exc.one_line()))
+            raise StepFailed(step.id, exc.code, exc.one_line()) from None
+        except asyncio.CancelledError:
+            self._record_step(step.id, "cancelled", error="cancelled")
+            raise
+        except Exception as exc:  # a bug must fail its step, not hang or pass the run
+            line = f"step {step.id}: internal error: {type(exc).__name__}: {exc}"
+            self.errors[step.id] = line
+            self._record_step(step.id, "failed", error=line, code="internal")
+            self.s.listener(RunEvent("step", step.id, "failed", step.id, message=line))
+            raise StepFailed(step.id, "internal", line) from exc
+        self.finished[step.id] = result
+        self._copy_out(step, result)
+        return result
+
+    def _restore(self, step: Step, rec: StepRecord) -> bool:
+        """Rebuild a finished step's outputs from the journal (a resume never redoes it)."""
+        units = {
+            s.outputs[0]: s.outputs
+            for s in self.prior_steps.values()
+            if s.step_id == step.id and "[" in s.key and s.status == "succeeded" and s.outputs
+        }
+        try:
+            outputs = [self._artifact(h) for h in rec.outputs]
+            if fans_out(step):
+                files = [[self._artifact(h) for h in units.get(o, (o,))] for o in rec.outputs]
+            else:
+                files = [outputs]
+        except KeyError:
+            return False
+        result = StepOutputs(outputs, files)
+        self.finished[step.id] = result
+        self._copy_out(step, result)
+        return True
+
+    def _artifact(self, sha: str) -> Artifact:
+        if not self.s.artifacts.exists(sha):
+            raise KeyError(sha)
+        return as_input(self.s.artifacts.get(sha), self.s.artifacts.path(sha))
+
+    def _input_artifact(self, name: str, value: Any) -> Artifact:
+        if name not in self._inputs:
+            decl = self.pipeline.inputs[name]
+            path = Path(str(value)).expanduser()
+            if not path.is_absolute() and self.loaded.path is not None:
+                path = self.loaded.path.parent / path
+            if not path.exists():
+                raise PodiumError(
+                    f"input {name}: file {path} does not exist",
+                    where=f"inputs.{name}",
+                    hint=f"pass an existing file with --set {name}=PATH",
+                )
+            rec = self.s.artifacts.put(path, decl.type, lineage={"input": name})
+            self._inputs[name] = as_input(rec, self.s.artifacts.path(rec.sha256))
+        return self._inputs[name]
+
+    async def _run_step(self, step: Step) -> StepOutputs:
+        decision = self.plan.decisions[step.id]
+        resolver = Resolver(self.pipeline, self.loaded.inputs, self.finished, self._input_artifact)
+        units = build_units(step, resolver, base_seed=self.base_seed, retry=self.pipeline.retry)
+        now = time.time()
+        self._record_step(step.id, "running", started_at=now, model=decision.chosen)
+        self.s.listener(
+            RunEvent(
+                "step", step.id, "running", step.id, decision.chosen, data={"units": len(units)}
+            )
+        )
+        many = fans_out(step)
+        results = await asyncio.gather(
+            *(self._run_unit(u, decision, many) for u in units), return_exceptions=True
+        )
+        for r in results:
+            if isinstance(r, asyncio.CancelledError):
+                raise r
+        ok = [r for r in results if isinstance(r, Produced)]
+        failures = [r for r in results if isinstance(r, BaseException)]
+        keep_going = step.select is not None and len(ok) >= step.select.keep
+        if failures and not keep_going:
+            first = failures[0]
+            if isinstance(first, PodiumError):
+                raise first
+            raise first
+        groups = [[self._as_art(rec) for rec in p.outputs] for p in ok]
+        if step.select is not None and decision.scorer is not None and len(groups) > 1:
+            order = await self._select(step, decision.scorer, [g[0] for g in groups])
+            groups = [groups[i] for i in order]
+        if not groups:  # a foreach over an empty list
+            outputs: list[Artifact] = []
+        else:
+            outputs = [g[0] for g in groups] if many else list(groups[0])
+        cost = sum(p.cost_usd for p in ok)
+        self._record_step(
+            step.id,
+            "succeeded",
+            started_at=now,
+            finished_at=time.time(),
+            model=ok[0].model if ok else None,
+            outputs=tuple(a.sha256 for a in outputs),
+            cost=cost,
+            cache_key=ok[0].cache_key if len(ok) == 1 else None,
+        )
+        self.s.listener(
+            RunEvent("step", step.id, "succeeded", step.id, ok[0].model if ok else None, cost)
+        )
+        return StepOutputs(outputs, groups)
+
+    def _as_art(self, rec: Any) -> Artifact:
+        return as_input(rec, self.s.artifacts.path(rec.sha256))
+
+    def _hedge_after(self, unit: Unit, decision: Decision) -> float | None:
+        if unit.hedge_after_s is not None:
+            return unit.hedge_after_s
+        model = decision.chosen
+        if model not in self._hedge:
+            stats = self.s.journal.observed(model)
+            ok = stats.samples >= self.s.settings.min_samples and stats.latency_p95_s
+            self._hedge[model] = float(stats.latency_p95_s or 0) if ok else None
+        return self._hedge[model]
+
+    async def _run_unit(self, unit: Unit, decision: Decision, many: bool) -> Produced:
+        if many:
+            done = self.prior_steps.get(unit.key)
+            if done is not None and done.status == "succeeded":
+                try:
+                    recs = [self.s.artifacts.get(h) for h in done.outputs]
+                    if all(self.s.artifacts.exists(h) for h in done.outputs):
+                        return Produced(done.model or "", recs, done.cost_usd, cache_key=None)
+                except KeyError:
+                    pass
+            self._record_step(unit.key, "running", started_at=time.time())
+        for model in decision.chain:
+            hit = self.attempts.from_cache(unit, model)
+            if hit is not None:
+                self.s.listener(RunEvent("step", unit.key, "cached", unit.step.id, model))
+                if many:
+                    self._record_unit(unit, hit)
+                return hit
+        produced = await run_chain(
+            decision.chain,
+            lambda model, hedge: self.attempts.on_model(unit, model, hedge=hedge),
+            self._hedge_after(unit, decision),
+        )
+        if many:
+            self._record_unit(unit, produced)
+        return produced
+
+    def _record_unit(self, unit: Unit, p: Produced) -> None:
+        self._record_step(
+            unit.key,
+            "succeeded",
+            finished_at=time.time(),
+            model=p.model,
+            outputs=tuple(r.sha256 for r in p.outputs),
+            cost=p.cost_usd,
+            cache_key=p.cache_key,
+        )
+
+    async def _select(self, step: Step, scorer: Decision, items: list[Artifact]) -> list[int]:
+        assert step.select is not None
+        score_step = Step(id=f"{step.id}-select", task=Task.SCORE, retry=step.retry)
+        unit = Unit(
+            key=f"{step.id}.select",
+            step=score_step,
+            index=None,
+            prompt=None,
+            inputs={"items": tuple(items)},
+            params={},
+            seed=None,
+            retry=step.retry or self.pipeline.retry,
+            timeout_s=step.timeout_s,
+        )
+        scores: list[float] = []
+
+        async def score_on(model: str, hedge: bool) -> Produced:
+            nonlocal scores
+            produced = self.attempts.from_cache(unit, model) or await self.attempts.on_model(
+                unit, model, hedge=hedge
+            )
+            sheet = produced.outputs[0]
+            text = self.s.artifacts.path(sheet.sha256).read_text(encoding="utf-8")
+            scores = read_scores(sheet, text, len(items), step.select.by if step.select else "")
+            return produced
+
+        produced = await run_chain(scorer.chain, score_on)
+        self._record_step(
+            unit.key,
+            "succeeded",
+            finished_at=time.time(),
+            model=produced.model,
+            outputs=tuple(r.sha256 for r in produced.outputs),
+            cost=produced.cost_usd,
+        )
+        return best(scores, step.select.keep)
+
+    def _record_step(
+        self,
+        key: str,
+        status: str,
+        *,
+        started_at: float | None = None,
+        finished_at: float | None = None,
+        model: str | None = None,
+        outputs: tuple[str, ...] = (),
+        cost: float = 0.0,
+        error: str | None = None,
+        code: str | None = None,
+        decision: dict[str, Any] | None = None,
+        cache_key: str | None = None,
+    ) -> None:
+        step_id = key.split("[")[0].split(".")[0]
+        self.s.journal.put_step(
+            StepRecord(
+                run_id=self.s.run_id,
+                key=key,
+                step_id=step_id,
+                status=status,
+                model=model,
+                cache_key=cache_key,
+                outputs=outputs,
+                cost_usd=cost,
+                started_at=started_at,
+                finished_at=finished_at or (time.time() if status != "running" else None),
+                error_code=code or (status if status in ("skipped", "cancelled") else None),
+                error=error,
+                decision=decision or {},
+            )
+        )
+
+    def _copy_out(self, step: Step, result: StepOutputs) -> None:
+        """Copy a step's files into the out dir, off the loop and off the critical path."""
+        from podium.execute.units import ordered_files
+
+        pairs = []
+        for name, art in ordered_files(step.id, result.files, fans_out(step)):
+            target = self.out / name
+            pairs.append((art.path, target))
+            self.outputs.append(RunOutput(step.id, target, str(art.type), art.sha256))
+        loop = asyncio.get_running_loop()
+        self.copies.append(loop.run_in_executor(self.s.background, _copy_all, pairs))
+
+
+def _copy_all(pairs: list[tuple[Path, Path]]) -> None:
+    for src, dst in pairs:
+        shutil.copyfile(src, dst)
