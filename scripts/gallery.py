@@ -93,7 +93,8 @@ def looks() -> list[tuple[str, np.ndarray]]:
     for m in MOODS:
         out.append((m, still({"subject": "a tube", "mood": m})))
     for mat in ("glass", "brushed metal", "matte plastic", "gloss plastic", "ceramic", "paper"):
-        out.append((mat, still({"subject": "a jar", "material": mat, "lighting": "softbox"})))
+        prompt = {"subject": "a mug", "material": mat, "negative": "no label"}
+        out.append((mat, still({**prompt, "lighting": "softbox"})))
     return out
 
 

@@ -110,14 +110,14 @@ class CameraPath:
         k = ease(t, self.easing)
         s, e = self.start, self.end
 
-        def mix(x: float, y: float) -> float:
+        def _mix(x: float, y: float) -> float:
             return x + (y - x) * k
 
-        target = tuple(mix(x, y) for x, y in zip(s.target, e.target, strict=True))
+        target = tuple(_mix(x, y) for x, y in zip(s.target, e.target, strict=True))
         return Orbit(
-            mix(s.azimuth, e.azimuth),
-            mix(s.elevation, e.elevation),
-            math.exp(mix(math.log(s.distance), math.log(e.distance))),  # even speed in and out
+            _mix(s.azimuth, e.azimuth),
+            _mix(s.elevation, e.elevation),
+            math.exp(_mix(math.log(s.distance), math.log(e.distance))),  # even speed in and out
             (target[0], target[1], target[2]),
-            mix(s.fov_deg, e.fov_deg),
+            _mix(s.fov_deg, e.fov_deg),
         )
