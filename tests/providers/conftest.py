@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import httpx
 import pytest
 
 from podium.catalog.card import ModelCard
-from podium.providers.base import Event, Provider, Request
 from podium.providers.comfyui import ComfyUIProvider
 from podium.providers.elevenlabs import ElevenLabsProvider
 from podium.providers.fal import FalProvider
@@ -20,6 +18,7 @@ from podium.providers.replicate import ReplicateProvider
 from podium.settings import Settings
 from podium.spec.vocabulary import ArtifactType, Task
 from podium.testing.servers import Loopback, base_url, serve
+from podium.testing.servers.contract import Harness, ProviderCase
 
 KEYS = {
     "FAL_KEY": "fal-test-key-5f1c0b7e-secret",
@@ -29,42 +28,8 @@ KEYS = {
 }
 
 
-@dataclass(frozen=True)
-class Case:
-    """One provider under the contract suite.
-
-    Attributes:
-        name: provider name (and loopback server name).
-        cls: the provider class.
-        card: a card it serves in the tests.
-        task: the task the card runs.
-        outputs: the outputs asked for.
-        queue: whether the protocol is a queue (submit, then poll).
-        prompt: the prompt.
-    """
-
-    name: str
-    cls: type[Provider]
-    card: ModelCard
-    task: Task
-    outputs: tuple[ArtifactType, ...]
-    queue: bool = True
-    prompt: str = "a lemon soda can on a marble table"
-    server: str = ""
-    cost_usd: float | None = None
-    content_policy: bool = True
-    billing: bool = True
-
-    @property
-    def server_name(self) -> str:
-        """The loopback server this case talks to."""
-        return self.server or self.name
-
-    @property
-    def expected_cost(self) -> float:
-        """What one call of this case costs."""
-        return self.card.price.usd if self.cost_usd is None else self.cost_usd
-
+Case = ProviderCase
+Wired = Harness
 
 # ComfyUI's default text-to-image graph, exported with "Save (API Format)"
 TXT2IMG: dict[str, Any] = {
@@ -234,50 +199,6 @@ CASES: dict[str, Case] = {
 }
 
 
-def make_request(case: Case, work_dir: Path, **changes: Any) -> Request:
-    """A request for ``case``'s card (fields overridable)."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    fields: dict[str, Any] = dict(
-        step_id="hero",
-        task=case.task,
-        card=case.card,
-        prompt=case.prompt,
-        prompt_text=case.prompt,
-        inputs={},
-        params={"width": 96, "height": 64},
-        seed=7,
-        outputs=case.outputs,
-        work_dir=work_dir,
-        idempotency_key="run1-hero-0",
-    )
-    fields.update(changes)
-    return Request(**fields)
-
-
-@dataclass
-class Wired:
-    """A provider wired to its loopback server."""
-
-    case: Case
-    server: Loopback
-    provider: Provider
-    settings: Settings
-    client: httpx.AsyncClient
-    events: list[Event]
-
-    def request(self, work_dir: Path, **changes: Any) -> Request:
-        """A request for this case."""
-        return make_request(self.case, work_dir, **changes)
-
-    def report(self, event: Event) -> None:
-        """A reporter that keeps events."""
-        self.events.append(event)
-
-    def fresh(self) -> Provider:
-        """Another instance of the provider (as after a restart), on the same client."""
-        return self.case.cls(self.settings, self.client)
-
-
 @pytest.fixture
 def servers() -> Iterator[Callable[[str], Loopback]]:
     """Start loopback servers by name; all are stopped at the end of the test."""
@@ -310,7 +231,7 @@ async def wire(
         settings = Settings(home=podium_home, **{f"{case.server_name}_url": url})
         client = httpx.AsyncClient(timeout=httpx.Timeout(read_timeout, connect=5.0))
         clients.append(client)
-        return Wired(case, server, case.cls(settings, client), settings, client, [])
+        return Harness.wire(case, server, settings, client, secrets=tuple(KEYS.values()))
 
     yield make
     for client in clients:

@@ -13,7 +13,8 @@ import pytest
 
 from podium.providers.fal import FalProvider
 from podium.settings import Settings
-from tests.providers.conftest import CASES, make_request
+from podium.testing.servers.contract import make_request
+from tests.providers.conftest import CASES
 
 
 def free_port() -> int:
