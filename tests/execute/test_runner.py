@@ -216,3 +216,32 @@ steps:
     assert steps["after"].status == "skipped"
     assert steps["fine"].status == "succeeded"  # independent steps carry on
     assert set(outcome.errors) == {"broken"}
+
+
+async def test_hedge_defaults_to_the_observed_p95(harness: Harness, tmp_path: Path) -> None:
+    harness.settings.min_samples = 3
+    step = f"""
+name: p95
+steps:
+  - id: img
+    task: text-to-image
+    prompt: {{subject: x, {FIELDS}}}
+    params: {{latency_s: 0.05, PARAMS}}
+    cache: false
+    timeout_s: 30
+    route: {{exclude: [fake-remote], policy: fastest, fallbacks: 1}}
+"""
+    for model in ("fake/image-a", "fake/image-b"):  # three quick samples of each: p95 ~0.05 s
+        pinned = step.replace(", PARAMS", "").replace("exclude: [fake-remote]", f"pin: {model}")
+        for _ in range(3):
+            done = await harness.runner.run(harness.spec(pinned), out_dir=tmp_path)
+            assert harness.attempts(done.run_id) == [(f"{model}@1", "succeeded", None)]
+    # observed figures now steer the router: hang whichever model it chooses first
+    chain = harness.runner.router.plan(harness.spec(step.replace(", PARAMS", ""))).decisions["img"]
+    first, second = chain.chain[0], chain.chain[1]
+    hang = step.replace("PARAMS", f"fail_rate: 1, fail_kind: timeout, fail_model: {first}")
+    t0 = time.monotonic()
+    outcome = await harness.runner.run(harness.spec(hang), out_dir=tmp_path)
+    assert outcome.status == "succeeded" and time.monotonic() - t0 < 3
+    ledger = {a.model: (a.status, a.hedge) for a in harness.store.journal.attempts(outcome.run_id)}
+    assert ledger == {first: ("cancelled", False), second: ("succeeded", True)}
