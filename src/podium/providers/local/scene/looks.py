@@ -175,7 +175,13 @@ LIGHTING_WORDS: dict[str, str] = {
 }
 
 MOODS: dict[str, Mood] = {
-    "neutral": Mood("neutral", ((0.86, 0.86, 0.87), (0.6, 0.62, 0.66)), vignette=0.15),
+    "neutral": Mood(
+        "neutral",
+        ((0.86, 0.86, 0.87), (0.6, 0.62, 0.66)),
+        saturation=1.12,
+        contrast=1.08,
+        vignette=0.15,
+    ),
     "calm": Mood(
         "calm",
         ((0.72, 0.8, 0.86), (0.9, 0.93, 0.95), (0.45, 0.55, 0.65)),
