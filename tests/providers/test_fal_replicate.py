@@ -243,3 +243,39 @@ async def test_fal_webhook_is_delivered_when_the_card_asks(
     body = json.loads(received[0])
     assert body["request_id"] == job.request_id and body["status"] == "OK"
     assert body["payload"]["images"][0]["url"].startswith(w.server.url)
+
+
+async def test_replicate_uploads_big_inputs_through_the_files_api(
+    wire: Callable[..., Wired], tmp_path: Path
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from podium.providers.base import InputArtifact
+    from podium.spec.vocabulary import ArtifactType
+
+    w = wire("replicate")
+    card = w.case.card.model_copy(
+        update={
+            "extra": {**w.case.card.extra, "inputs": {"reference": "image_prompt", "label": "mask"}}
+        }
+    )
+    big, small = tmp_path / "big.png", tmp_path / "small.png"
+    noise = np.random.default_rng(1).integers(0, 255, (400, 400, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(big)
+    Image.new("RGB", (8, 8), "red").save(small)
+    request = w.request(
+        tmp_path / "out",
+        card=card,
+        inputs={
+            "reference": InputArtifact(ArtifactType.IMAGE, big, "0" * 64),
+            "label": InputArtifact(ArtifactType.IMAGE, small, "1" * 64),
+        },
+    )
+    result = await w.provider.wait(await w.provider.submit(request, w.report), w.report)
+    assert result.outputs[0].path.exists()
+    (job,) = w.server.jobs.values()  # type: ignore[attr-defined]
+    url = job.input["image_prompt"]
+    assert url.startswith(f"{w.server.url}/v1/files/")
+    assert httpx.get(url).content == big.read_bytes()
+    assert job.input["mask"].startswith("data:image/png;base64,")

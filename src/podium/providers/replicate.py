@@ -19,6 +19,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import mimetypes
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -113,10 +114,12 @@ class ReplicateProvider(RemoteProvider):
             **kwargs,
         )
 
-    def _create_url_and_body(self, request: Request) -> tuple[str, dict[str, Any]]:
+    def _create_url_and_body(
+        self, request: Request, files: Mapping[str, str] | None = None
+    ) -> tuple[str, dict[str, Any]]:
         endpoint = request.card.endpoint or request.card.model
         payload: dict[str, Any] = {
-            "input": {**build_input(request), MARKER: request.idempotency_key}
+            "input": {**build_input(request, files), MARKER: request.idempotency_key}
         }
         webhook = request.card.extra.get("webhook")
         if webhook:
@@ -129,9 +132,31 @@ class ReplicateProvider(RemoteProvider):
             return f"{base}/predictions", payload
         return f"{base}/models/{endpoint}/predictions", payload
 
+    async def _upload_inputs(self, request: Request) -> dict[str, str]:
+        """Input files over ``extra.upload_over_bytes`` (256 KiB) go through Replicate's files
+        API (``POST /v1/files``) and are sent by URL; smaller ones inline as data URIs."""
+        limit = int(request.card.extra.get("upload_over_bytes", 256 * 1024))
+        urls: dict[str, str] = {}
+        for slot in request.card.extra.get("inputs") or {}:
+            artifact = request.single(str(slot))
+            if artifact is None or artifact.path.stat().st_size <= limit:
+                continue
+            mime = mimetypes.guess_type(artifact.path.name)[0] or "application/octet-stream"
+            content = (artifact.path.name, artifact.path.read_bytes(), mime)
+            answer = (
+                await self._send(
+                    request,
+                    "POST",
+                    f"{self.base_url(request.card)}/v1/files",
+                    files={"content": content},
+                )
+            ).json()
+            urls[str(slot)] = str(answer["urls"]["get"])
+        return urls
+
     async def submit(self, request: Request, report: Reporter) -> Job:
         """Create the prediction; returns with its id (and maybe its output, with Prefer: wait)."""
-        url, payload = self._create_url_and_body(request)
+        url, payload = self._create_url_and_body(request, await self._upload_inputs(request))
         headers = {"Idempotency-Key": request.idempotency_key}
         if request.timeout_s:
             headers["Cancel-After"] = f"{max(1, int(request.timeout_s))}s"

@@ -72,12 +72,15 @@ class ReplicateServer(Loopback):
         self.jobs: dict[str, QueuedJob] = {}
         self.order: list[str] = []
         self.files: dict[str, bytes] = {}
+        self.uploads: dict[str, bytes] = {}  # the files API's uploads by id
         self.webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         self._wall0 = time.time() - time.monotonic()
 
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/files/{name}", self.file, methods=["GET"]),
+            Route("/v1/files", self.upload, methods=["POST"]),
+            Route("/v1/files/{fid}/download", self.download, methods=["GET"]),
             Route("/v1/webhooks/default/secret", self.secret, methods=["GET"]),
             Route("/v1/predictions", self.create, methods=["POST"]),
             Route("/v1/predictions", self.list, methods=["GET"]),
@@ -272,6 +275,41 @@ class ReplicateServer(Loopback):
         if self._status(job) in ("starting", "processing"):
             job.cancelled_at = time.monotonic()
         return JSONResponse(self.view(job))
+
+    async def upload(self, request: Request) -> Response:
+        """Store a file sent as multipart ``content`` (Replicate's files API)."""
+        denied = self._auth(request)
+        if denied is not None:
+            return denied
+        async with request.form() as form:  # closes the spooled upload files
+            content = form.get("content")
+            if content is None or isinstance(content, str):
+                return self.problem(400, "Bad request", "the `content` file is required")
+            data, name = await content.read(), str(content.filename or "file")
+            mime = content.content_type or "application/octet-stream"
+        fid = uuid.uuid4().hex[:24]
+        self.uploads[fid] = data
+        return JSONResponse(
+            {
+                "id": fid,
+                "name": name,
+                "content_type": mime,
+                "size": len(data),
+                "checksums": {"sha256": hashlib.sha256(data).hexdigest()},
+                "metadata": {},
+                "created_at": _iso(time.time()),
+                "expires_at": None,
+                "urls": {"get": f"{self.url}/v1/files/{fid}/download"},
+            },
+            status_code=201,
+        )
+
+    async def download(self, request: Request) -> Response:
+        """An uploaded file's bytes."""
+        data = self.uploads.get(request.path_params["fid"])
+        if data is None:
+            return self.problem(404, "Not found", "No such file")
+        return Response(data, media_type="application/octet-stream")
 
     async def secret(self, request: Request) -> Response:
         """The signing secret of webhooks."""
