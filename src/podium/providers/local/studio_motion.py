@@ -23,6 +23,7 @@ from podium.providers.local.engine import Engine, check_requirements
 from podium.providers.local.scene import Scene, framing_camera, orbit_of
 from podium.providers.local.scene.camera import radius
 from podium.providers.local.scene.gl import gl_problem
+from podium.providers.local.scene.looks import COMPOSITION_WORDS, PERSPECTIVE_WORDS
 from podium.providers.local.scene.paths import CameraPath, end_of, move_of
 from podium.providers.local.scene.render import render
 from podium.providers.local.studio import checked_size, prompt_fields, studio_scene
@@ -63,11 +64,18 @@ def input_scene(artifact: InputArtifact, request: Request, slot: str) -> Scene:
 
 
 def _framing(value: Any) -> Mapping[str, Any] | None:
+    """A framing dict, or one read from a phrase such as "close-up from the left, top-down"."""
     if isinstance(value, Mapping):
         return value
-    if isinstance(value, str) and value.strip():
-        return {"camera": value}
-    return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.lower()
+    framing: dict[str, Any] = {"camera": value}
+    for key, words in (("composition", COMPOSITION_WORDS), ("perspective", PERSPECTIVE_WORDS)):
+        found = [words[w] for w in words if w in text]
+        if found:
+            framing[key] = found[0]
+    return framing
 
 
 def plan_shot(request: Request, aspect: float) -> tuple[Scene, CameraPath]:
