@@ -100,10 +100,25 @@ def thin_glass(name: str, spec: dict[str, Any]) -> Any:
     return mat
 
 
+def emitter(name: str, spec: dict[str, Any]) -> Any:
+    """A plain light-emitting surface (the room's window)."""
+    mat = bpy.data.materials.new(name)
+    mat.use_nodes = True
+    nodes = mat.node_tree.nodes
+    nodes.clear()
+    glow = nodes.new("ShaderNodeEmission")
+    glow.inputs["Color"].default_value = (*spec["emission"], 1.0)
+    out = nodes.new("ShaderNodeOutputMaterial")
+    mat.node_tree.links.new(glow.outputs[0], out.inputs["Surface"])
+    return mat
+
+
 def principled(name: str, spec: dict[str, Any]) -> Any:
     """A Principled BSDF material (Blender 3.4 input names), image-textured if asked."""
     if spec.get("tint"):
         return thin_glass(name, spec)
+    if spec.get("emission"):
+        return emitter(name, spec)
     mat = bpy.data.materials.new(name)
     mat.use_nodes = True
     nodes = mat.node_tree.nodes
@@ -274,6 +289,7 @@ def configure(job: dict[str, Any]) -> None:
     cycles.caustics_reflective = False
     cycles.caustics_refractive = False
     cycles.blur_glossy = 1.0
+    cycles.sample_clamp_indirect = 10.0  # no denoiser: clamp the rare bright indirect paths
     scene.render.threads_mode = "FIXED" if job.get("threads") else "AUTO"
     if job.get("threads"):
         scene.render.threads = job["threads"]
@@ -307,6 +323,8 @@ def main(job_path: str) -> None:
         floor.data.materials.append(floor_material(job["floor_material"]))
         if job.get("mask_only"):
             floor.hide_render = True
+    for spec in job.get("set") or []:  # the room of an environment backdrop
+        build_mesh(spec).data.materials.append(materials[spec["material"]])
     build_world(job["world"])
     for spec in job["lights"]:
         add_light(spec)

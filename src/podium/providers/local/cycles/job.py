@@ -213,6 +213,33 @@ def floor_mesh(scene: Scene) -> MeshPart:
     )
 
 
+def room(scene: Scene) -> tuple[list[MeshPart], dict[str, dict[str, Any]]]:
+    """The ``environment`` backdrop: back and side walls with a bright window, as the raster's
+    room (walls 16 radii away, 14 high, the window left of centre on the back wall)."""
+    from podium.providers.local.scene.mesh import quad
+
+    r = radius(scene.product)
+    w, h = r * 16.0, r * 14.0
+    walls = [
+        quad("wall-back", "wall", (0.0, h / 2, -w), (w, 0.0, 0.0), (0.0, h / 2, 0.0)),
+        quad("wall-left", "wall", (-w, h / 2, 0.0), (0.0, 0.0, -w), (0.0, h / 2, 0.0)),
+        quad("wall-right", "wall", (w, h / 2, 0.0), (0.0, 0.0, w), (0.0, h / 2, 0.0)),
+        quad(
+            "window",
+            "window",
+            (-0.35 * w, 0.5 * h, -w + r * 0.05),
+            (0.3 * w, 0, 0),
+            (0, 0.32 * h, 0),
+        ),
+    ]
+    wall = [float(c) * 0.85 for c in scene.background.top]
+    materials: dict[str, dict[str, Any]] = {
+        "wall": {"color": wall, "roughness": 0.9},
+        "window": {"color": [1.0, 1.0, 1.0], "emission": [1.15 * 2, 1.24 * 2, 1.4 * 2]},
+    }
+    return walls, materials
+
+
 def build_job(
     scene: Scene,
     folder: Path,
@@ -264,6 +291,14 @@ def build_job(
             "fade": [3 * r, 14 * r] if bg.kind in ("solid", "gradient") else None,
         },
     }
+    if bg.kind == "environment" and not mask_only:
+        walls, wall_materials = room(scene)
+        job["materials"].update(wall_materials)
+        job["set"] = []
+        for part in walls:
+            spec = write_arrays(folder, part.name, part, np.eye(3))
+            spec["material"] = part.role
+            job["set"].append(spec)
     path = folder / "job.json"
     path.write_text(json.dumps(job), encoding="utf-8")
     return path
