@@ -125,10 +125,21 @@ def finish(
     depth: NDArray[np.float32] | None,
     scene: Scene,
     size: tuple[int, int],
+    *,
+    graded: bool = False,
 ) -> NDArray[np.uint8]:
-    """The finished frame at ``size`` (width, height) from a graded, possibly larger, render:
-    depth of field, downsampling and letterbox — what the GPU pass does not do."""
-    if depth is None and rgb.shape[1] == size[0] and rgb.shape[0] == size[1]:
+    """The finished frame at ``size`` (width, height) from a (possibly larger) render: depth of
+    field, downsampling, the scene's grade (:func:`scene_grade`) and letterbox.
+
+    Args:
+        rgb: the render, (H, W, 3) uint8.
+        depth: view depth per pixel for depth of field, or ``None``.
+        scene: the scene it shows.
+        size: the output (width, height).
+        graded: the render already carries the grade (the GL renderer grades on the GPU);
+            other renderers (Cycles) leave it ``False`` and get the grade here.
+    """
+    if graded and depth is None and rgb.shape[1] == size[0] and rgb.shape[0] == size[1]:
         return letterbox_u8(rgb, scene.style.letterbox)  # the video path: no float copy at all
     img = rgb.astype(np.float32) / 255.0
     if depth is not None and scene.style.dof > 0:
@@ -137,6 +148,8 @@ def finish(
         img = depth_of_field(img, depth, focus, scene.style.dof)
     if img.shape[1] != size[0] or img.shape[0] != size[1]:
         img = np.asarray(cv2.resize(img, size, interpolation=cv2.INTER_AREA), dtype=np.float32)
+    if not graded:
+        img = grade_image(img, scene_grade(scene))
     out = (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     return letterbox_u8(out, scene.style.letterbox)
 

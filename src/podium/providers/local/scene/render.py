@@ -153,7 +153,7 @@ def render(scene: Scene, width: int, height: int, *, supersample: int = 1) -> ND
     w, h = width * ss, height * ss
     rgb = _draw(scene, w, h)
     depth = _draw_depth(scene, w, h) if scene.style.dof > 0 else None
-    return finish(rgb, depth, scene, (width, height))
+    return finish(rgb, depth, scene, (width, height), graded=True)
 
 
 def _uniforms(prog: moderngl.Program, values: dict[str, object]) -> None:
