@@ -75,7 +75,14 @@ def test_sigkill_between_submit_and_result_resumes_by_request_id(
                 pytest.fail(f"the runner exited early: {proc.communicate()[1][-2000:]}")
             assert time.monotonic() < deadline, "the runner never submitted"
             time.sleep(0.02)
-        time.sleep(0.3)  # let the runner journal the request id, then kill it mid-wait
+        poll_route = "status" if provider == "fal" else "get"
+        if answered:
+            # the first poll comes after the request id was journaled: kill it mid-wait
+            while server.stats.requests[poll_route] < 1:
+                assert proc.poll() is None and time.monotonic() < deadline, "it never polled"
+                time.sleep(0.01)
+        else:
+            time.sleep(0.2)  # the Prefer: wait create stays open for the whole run (1.5 s)
         proc.send_signal(signal.SIGKILL)
         proc.communicate()  # reap it and close its pipes
         store = open_store(Settings(home=podium_home))
@@ -87,7 +94,7 @@ def test_sigkill_between_submit_and_result_resumes_by_request_id(
             assert attempt.status == "submitted" and attempt.request_id is None
         store.close()
 
-        polls_before = server.stats.requests["status" if provider == "fal" else "get"]
+        polls_before = server.stats.requests[poll_route]
         resumed = spawn(spec, tmp_path, run.run_id, env)
         out, err = resumed.communicate(timeout=90)
         assert resumed.returncode == 0, err[-2000:]
@@ -96,7 +103,7 @@ def test_sigkill_between_submit_and_result_resumes_by_request_id(
     assert doc["status"] == "succeeded"
     assert stats["creates_total"] == 1  # resumed by polling, never paid twice
     assert set(stats["creates"].values()) == {1}
-    assert server.stats.requests["status" if provider == "fal" else "get"] > polls_before
+    assert server.stats.requests[poll_route] > polls_before
     store = open_store(Settings(home=podium_home))
     attempts = store.journal.attempts(run.run_id)
     (job_id,) = server.jobs  # type: ignore[attr-defined]
