@@ -88,7 +88,8 @@ def close_part(part: Part, log: RepairLog) -> Part | None:
     import trimesh
 
     mesh = part.mesh.copy()
-    mesh.merge_vertices()
+    # weld by position alone: seams of UVs and hard normals would otherwise stay open cracks
+    mesh.merge_vertices(merge_tex=True, merge_norm=True)
     mesh.update_faces(mesh.nondegenerate_faces())
     mesh.update_faces(mesh.unique_faces())
     mesh.remove_unreferenced_vertices()
