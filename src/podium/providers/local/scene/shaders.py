@@ -110,6 +110,7 @@ vec3 studio_env(vec3 d, float rough) {
     float t = d.y * 0.5 + 0.5;
     vec3 c = mix(u_floor * 0.25, mix(u_bg_bottom, u_bg_top, 0.5) * 0.45, smoothstep(0.4, 0.6, t));
     c += u_ambient * 0.5;
+    float gloss = 40.0 * exp(-rough * 8.0);
     for (int i = 0; i < 4; i++) {
         vec3 ld = u_ldir[i];
         // a tall strip card: wide in height, narrow across, as softboxes are
@@ -119,7 +120,7 @@ vec3 studio_env(vec3 d, float rough) {
         float w = 0.1 + u_lsize[i] * 0.35 + rough * 0.6;
         float k = smoothstep(w, w * 0.4, across) * smoothstep(0.2 - rough * 0.5, 0.8, along);
         // cards are far brighter than the room: even a 4 % dielectric reflection reads white
-        c += u_lcol[i] * k * 40.0 * exp(-rough * 8.0);
+        c += u_lcol[i] * k * gloss;
     }
     return c;
 }
@@ -162,7 +163,9 @@ vec3 direct(vec3 p, vec3 n, vec3 v, vec3 diffuse, vec3 f0, float rough, float sh
         float D = a2 / (PI * dd * dd);
         float k = a * 0.5;
         float G = nv / (nv * (1.0 - k) + k) * nl / (nl * (1.0 - k) + k);
-        vec3 F = f0 + (1.0 - f0) * pow(1.0 - max(dot(h, v), 0.0), 5.0);
+        float m = 1.0 - max(dot(h, v), 0.0);
+        float m2 = m * m;
+        vec3 F = f0 + (1.0 - f0) * (m2 * m2 * m);
         vec3 spec = D * G * F / max(4.0 * nv * nl, 1e-3);
         if (u_toon > 0) spec = vec3(step(0.5, length(spec) * 0.2)) * 0.8;
         float s = (i == 0) ? sh : 1.0;
@@ -221,7 +224,9 @@ void main() {
     float up = n.y * 0.5 + 0.5;
     c += diffuse * mix(u_floor * 0.6 + u_ambient * 0.4, u_ambient * 1.6, up);
     float nv = max(dot(n, v), 0.0);
-    vec3 fr = f0 + (max(vec3(1.0 - rough), f0) - f0) * pow(1.0 - nv, 5.0);
+    float m = 1.0 - nv;
+    float m2 = m * m;
+    vec3 fr = f0 + (max(vec3(1.0 - rough), f0) - f0) * (m2 * m2 * m);
     vec3 r = reflect(-v, n);
     if (u_toon == 0) c += studio_env(r, rough) * fr;
     float alpha = 1.0;
