@@ -236,7 +236,7 @@ def _video_advice(step: Step) -> list[tuple[str, str]]:
             missing.append("action")
         if not _mentions(text, _CAMERA_WORDS):
             missing.append("camera")
-    if _duration(step) is None:
+    if _duration(step) is None and not _refers(step, "duration_s"):
         missing.append("duration_s")
     if not missing:
         return []
@@ -267,6 +267,15 @@ def _duration(step: Step) -> float | None:
         if match:
             return float(re.sub(r"[^\d.]", "", match.group(0)))
     return None
+
+
+def _refers(step: Step, name: str) -> bool:
+    """Whether the prompt or params set ``name`` by a reference (known only at run time)."""
+    for source in (step.prompt if isinstance(step.prompt, dict) else {}, step.params):
+        value = source.get(name)
+        if isinstance(value, str) and value.strip().startswith("${"):
+            return True
+    return False
 
 
 def _as_float(value: str) -> float | None:
