@@ -7,6 +7,7 @@ a runner directly with a machine-readable record of the run in its out dir.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,9 +20,9 @@ def write_minimal_summary(
     run_id: str, journal: Journal, out_dir: Path, plan: Mapping[str, Any]
 ) -> Path:
     """Write ``summary.json`` (run, steps, attempts, plan) into ``out_dir``; return its path."""
-    run = journal.get_run(run_id)
+    run = dataclasses.replace(journal.get_run(run_id), plan={})  # the plan is below, once
     doc = {
-        "run": run.to_dict() | {"plan": None},
+        "run": run.to_dict(),
         "plan": dict(plan),
         "steps": [s.to_dict() for s in journal.steps(run_id)],
         "attempts": [a.to_dict() for a in journal.attempts(run_id)],
