@@ -105,6 +105,7 @@ class ComfyUIServer(Loopback):
         self._number = 0
 
     def routes(self) -> list[BaseRoute]:
+        """ComfyUI's HTTP routes and its WebSocket."""
         return [
             Route("/prompt", self.prompt, methods=["POST"]),
             Route("/history/{prompt_id}", self.history, methods=["GET"]),

@@ -48,6 +48,7 @@ class ElevenLabsServer(Loopback):
     name = "elevenlabs"
 
     def routes(self) -> list[BaseRoute]:
+        """ElevenLabs' speech and music routes."""
         return [
             Route("/v1/text-to-speech/{voice_id}/stream", self.speech, methods=["POST"]),
             Route("/v1/text-to-speech/{voice_id}", self.speech, methods=["POST"]),

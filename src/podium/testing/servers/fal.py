@@ -57,6 +57,7 @@ class FalServer(Loopback):
         self.uploads: dict[str, str] = {}  # initiated uploads -> content type
 
     def routes(self) -> list[BaseRoute]:
+        """fal's queue routes, most specific first (the app id may hold slashes)."""
         return [
             Route("/files/{name}", self.file, methods=["GET"]),
             Route("/storage/upload/initiate", self.initiate, methods=["POST"]),

@@ -54,6 +54,7 @@ class OpenAIServer(Loopback):
     name = "openai"
 
     def routes(self) -> list[BaseRoute]:
+        """OpenAI's image and speech routes."""
         return [
             Route("/v1/images/generations", self.generate, methods=["POST"]),
             Route("/v1/images/edits", self.edit, methods=["POST"]),

@@ -77,6 +77,7 @@ class ReplicateServer(Loopback):
         self._wall0 = time.time() - time.monotonic()
 
     def routes(self) -> list[BaseRoute]:
+        """Replicate's routes."""
         return [
             Route("/files/{name}", self.file, methods=["GET"]),
             Route("/v1/files", self.upload, methods=["POST"]),
