@@ -89,6 +89,7 @@ class Produced:
         cost_usd: what it cost (0 for a cache hit).
         cache_hit: whether the cache answered.
         cache_key: the key it is cached under.
+        paths: a readable file per output, in the same order.
     """
 
     model: str
@@ -96,6 +97,7 @@ class Produced:
     cost_usd: float = 0.0
     cache_hit: bool = False
     cache_key: str | None = None
+    paths: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -204,7 +206,8 @@ class AttemptRunner:
                 metadata={"cache_key": ck},
             )
         )
-        return Produced(model, records, 0.0, cache_hit=True, cache_key=ck)
+        paths = [self.s.artifacts.path(h) for h in hashes]
+        return Produced(model, records, 0.0, cache_hit=True, cache_key=ck, paths=paths)
 
     # -- one model, with retries ---------------------------------------------------------------
 
@@ -311,7 +314,7 @@ class AttemptRunner:
                     )
                     self.s.journal.put_attempt(rec)  # before waiting: a crash resumes by polling
                 result = await handle.result()
-            records, ck = await self.store(unit, card, request, result)
+            records, paths, ck = await self.store(unit, card, request, result)
         except BaseException as raw:
             error = self._classify(raw, unit, card, timeout)
             await self._failed(rec, error, handle, provider, request, reservation)
@@ -338,7 +341,7 @@ class AttemptRunner:
         self.s.breakers.record(breaker_keys(card, provider), None)
         if unit.use_cache:
             self.s.cache.put(ck, [r.sha256 for r in records], card.ref)
-        return Produced(card.ref, records, cost, cache_key=ck)
+        return Produced(card.ref, records, cost, cache_key=ck, paths=paths)
 
     async def _failed(
         self,
@@ -422,7 +425,7 @@ class AttemptRunner:
 
     async def store(
         self, unit: Unit, card: ModelCard, request: Request, result: Result
-    ) -> tuple[list[ArtifactRecord], str]:
+    ) -> tuple[list[ArtifactRecord], list[Path], str]:
         """Verify every output and put it in the artifact store with its lineage."""
         expected = list(request.outputs)
         got = [str(o.type) for o in result.outputs]
@@ -440,15 +443,16 @@ class AttemptRunner:
             "params": {k: v for k, v in unit.params.items() if not isinstance(v, InputArtifact)},
             "cache_key": ck,
         }
-        records = []
+        records, paths = [], []
         for i, out in enumerate(result.outputs[: len(expected)]):
             duration = unit.expected_duration_s if i == 0 else None
             # off the loop: decoding media and the store's fsyncs must not stall other steps
-            rec = await asyncio.to_thread(
+            rec, path = await asyncio.to_thread(
                 self._verify_put, out.path, str(out.type), duration, out.metadata, lineage
             )
             records.append(rec)
-        return records, ck
+            paths.append(path)
+        return records, paths, ck
 
     def _verify_put(
         self,
@@ -457,9 +461,10 @@ class AttemptRunner:
         duration: float | None,
         metadata: Mapping[str, Any],
         lineage: dict[str, Any],
-    ) -> ArtifactRecord:
+    ) -> tuple[ArtifactRecord, Path]:
         meta = verify_output(path, type_, expected_duration_s=duration)
-        return self.s.artifacts.put(path, type_, metadata={**metadata, **meta}, lineage=lineage)
+        rec = self.s.artifacts.put(path, type_, metadata={**metadata, **meta}, lineage=lineage)
+        return rec, self.s.artifacts.path(rec.sha256)
 
     def _emit(
         self, unit: Unit, status: str, model: str, message: str | None = None, **data: Any

@@ -257,7 +257,9 @@ class RunJob:
             if isinstance(first, PodiumError):
                 raise first
             raise first
-        groups = [[self._as_art(rec) for rec in p.outputs] for p in ok]
+        groups = [
+            [as_input(rec, path) for rec, path in zip(p.outputs, p.paths, strict=True)] for p in ok
+        ]
         if step.select is not None and decision.scorer is not None and len(groups) > 1:
             order = await self._select(step, decision.scorer, [g[0] for g in groups])
             groups = [groups[i] for i in order]
@@ -281,9 +283,6 @@ class RunJob:
         )
         return StepOutputs(outputs, groups)
 
-    def _as_art(self, rec: Any) -> Artifact:
-        return as_input(rec, self.s.artifacts.path(rec.sha256))
-
     def _hedge_after(self, unit: Unit, decision: Decision) -> float | None:
         if unit.hedge_after_s is not None:
             return unit.hedge_after_s
@@ -301,7 +300,8 @@ class RunJob:
                 try:
                     recs = [self.s.artifacts.get(h) for h in done.outputs]
                     if all(self.s.artifacts.exists(h) for h in done.outputs):
-                        return Produced(done.model or "", recs, done.cost_usd, cache_key=None)
+                        paths = [self.s.artifacts.path(h) for h in done.outputs]
+                        return Produced(done.model or "", recs, done.cost_usd, paths=paths)
                 except KeyError:
                     pass
             self._record_step(unit.key, "running", started_at=time.time())
