@@ -14,6 +14,7 @@ import hashlib
 import shutil
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,11 +277,16 @@ class Runner:
         return run_id, {}, {}
 
     def _summary(self, run_id: str, out: Path, plan: Plan) -> Path | None:
-        try:
-            if self.summarize is not None:
-                written = self.summarize(run_id, out, plan.to_dict())
+        """Write the run's summary; a failing report must not undo a finished run."""
+        doc = plan.to_dict()
+        if self.summarize is not None:
+            try:
+                written = self.summarize(run_id, out, doc)
                 return written[0] if isinstance(written, tuple) else written
-            return write_minimal_summary(run_id, self.journal, out, plan.to_dict())
+            except Exception as exc:
+                warnings.warn(f"the run summary failed ({exc}); writing a minimal one", stacklevel=2)
+        try:
+            return write_minimal_summary(run_id, self.journal, out, doc)
         except OSError:
             return None
 
