@@ -284,7 +284,7 @@ class Runner:
                 written = self.summarize(run_id, out, doc)
                 return written[0] if isinstance(written, tuple) else written
             except Exception as exc:
-                warnings.warn(f"the run summary failed ({exc}); writing a minimal one", stacklevel=2)
+                warnings.warn(f"run summary failed ({exc}); wrote a minimal one", stacklevel=2)
         try:
             return write_minimal_summary(run_id, self.journal, out, doc)
         except OSError:
