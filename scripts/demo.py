@@ -90,8 +90,9 @@ def main(argv: list[str]) -> int:
         loud = ""
         if "integrated_lufs" in measured:
             loud = (
-                f", {measured['integrated_lufs']} LUFS, "
-                f"{measured.get('true_peak_dbtp')} dBTP, {measured.get('duration_s')} s"
+                f", {float(measured['integrated_lufs']):.1f} LUFS, "
+                f"{float(measured.get('true_peak_dbtp') or 0):.1f} dBTP, "
+                f"{float(measured.get('duration_s') or 0):.2f} s"
             )
         print(f"  {ratio:>5}  {path}  ({verdict}{loud})")
     print(f"  summary  {summary_path.with_suffix('.html')}")
