@@ -99,3 +99,17 @@ def test_progress_view_shows_a_line_per_step() -> None:
     assert "run run-1" in text
     assert "fake/image-a@1" in text and "running 1/2" in text
     assert "failed" in text and "step b: boom" in text
+
+
+async def test_provider_progress_reaches_the_listener(harness: Harness, tmp_path: Path) -> None:
+    events: list[RunEvent] = []
+    text = f"""
+name: prog
+steps:
+  - {{id: a, task: text-to-image, prompt: {{subject: x, {FIELDS}}}, params: {{latency_s: 0.05}},
+      route: {{pin: fake/image-a}}}}
+"""
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path, on_event=events.append)
+    assert outcome.status == "succeeded"
+    progress = [e for e in events if e.kind == "progress"]
+    assert progress and progress[-1].progress == 1.0 and progress[-1].step_id == "a"

@@ -24,7 +24,7 @@ from podium.catalog.catalog import Catalog
 from podium.errors import BadOutput, Cancelled, PodiumError, Timeout, Transient, Unavailable
 from podium.execute.breaker import Breakers, provider_key
 from podium.execute.budget import BudgetAccountant, Reservation
-from podium.execute.events import Listener, RunEvent
+from podium.execute.events import Listener, RunEvent, no_listener
 from podium.execute.executor import AttemptHandle, Executor
 from podium.execute.keys import cache_key, idempotency_key
 from podium.media.verify import verify_output
@@ -313,7 +313,15 @@ class AttemptRunner:
                         state=dict(handle.job.state),
                     )
                     self.s.journal.put_attempt(rec)  # before waiting: a crash resumes by polling
-                result = await handle.result()
+                pump = self._pump(unit, card, handle)
+                try:
+                    result = await handle.result()
+                except BaseException:
+                    if pump is not None:
+                        pump.cancel()
+                    raise
+                if pump is not None:
+                    await pump  # the stream ends with the attempt: let the last events through
             records, paths, ck = await self.store(unit, card, request, result)
         except BaseException as raw:
             error = self._classify(raw, unit, card, timeout)
@@ -342,6 +350,29 @@ class AttemptRunner:
         if unit.use_cache:
             self.s.cache.put(ck, [r.sha256 for r in records], card.ref)
         return Produced(card.ref, records, cost, cache_key=ck, paths=paths)
+
+    def _pump(
+        self, unit: Unit, card: ModelCard, handle: AttemptHandle
+    ) -> asyncio.Task[None] | None:
+        """Forward the provider's progress to the run's listener (only when someone listens)."""
+        if self.s.listener is no_listener:
+            return None
+
+        async def pump() -> None:
+            async for event in handle.events():
+                if event.kind == "progress" and event.progress is not None:
+                    self.s.listener(
+                        RunEvent(
+                            "progress",
+                            unit.key,
+                            "running",
+                            unit.step.id,
+                            card.ref,
+                            progress=event.progress,
+                        )
+                    )
+
+        return asyncio.ensure_future(pump())
 
     async def _failed(
         self,
