@@ -43,7 +43,7 @@ from podium.spec.vocabulary import ArtifactType
 MARKER = "podium_marker"
 TERMINAL = ("succeeded", "failed", "canceled", "aborted")
 _REFUSAL_SIGNS = ("E005", "flagged as sensitive", "nsfw", "safety", "content policy")
-_FIND_PAGES = 3
+_FIND_LIMIT = 50  # predictions examined when looking for a lost create
 
 
 def verify_webhook(
@@ -128,7 +128,7 @@ class ReplicateProvider(RemoteProvider):
         if endpoint.startswith("deployments/"):
             return f"{base}/{endpoint}/predictions", payload
         if ":" in endpoint:
-            payload["version"] = endpoint.split(":", 1)[1]
+            payload["version"] = endpoint  # "owner/name:version" names the model too
             return f"{base}/predictions", payload
         return f"{base}/models/{endpoint}/predictions", payload
 
@@ -191,19 +191,27 @@ class ReplicateProvider(RemoteProvider):
     async def find(self, request: Request) -> Job | None:
         """The prediction created for ``request.idempotency_key`` whose create answer was lost.
 
-        Lists recent predictions (newest first) and reads each one's input for Podium's marker.
+        Reads the newest predictions (a lost create is recent: at most ``_FIND_LIMIT`` of them,
+        of this model) for Podium's marker in their input.
         """
+        endpoint = request.card.endpoint or request.card.model
+        # a deployment's predictions name the model it serves, not the deployment: no filter
+        model = "" if endpoint.startswith("deployments/") else endpoint.split(":")[0]
         url: str | None = f"{self.base_url(request.card)}/v1/predictions"
-        for _ in range(_FIND_PAGES):
-            if url is None:
-                break
+        examined = 0
+        while url is not None and examined < _FIND_LIMIT:
             page = (await self._send(request, "GET", url)).json()
             for item in page.get("results") or []:
+                if examined >= _FIND_LIMIT:
+                    break
+                examined += 1
+                if model and item.get("model") and model != str(item["model"]):
+                    continue  # another model's prediction: not ours
                 inputs = item.get("input")
-                if inputs is None:  # lists may leave inputs out: read the prediction
-                    get_url = (item.get("urls") or {}).get(
-                        "get"
-                    ) or f"{url.split('?')[0]}/{item['id']}"
+                if inputs is None:  # lists leave inputs out: read the prediction itself
+                    get_url = (item.get("urls") or {}).get("get") or (
+                        f"{url.split('?')[0]}/{item['id']}"
+                    )
                     item = (await self._send(request, "GET", get_url)).json()
                     inputs = item.get("input") or {}
                 if inputs.get(MARKER) == request.idempotency_key:
