@@ -245,3 +245,28 @@ steps:
     assert outcome.status == "succeeded" and time.monotonic() - t0 < 3
     ledger = {a.model: (a.status, a.hedge) for a in harness.store.journal.attempts(outcome.run_id)}
     assert ledger == {first: ("cancelled", False), second: ("succeeded", True)}
+
+
+async def test_daily_budgets_count_what_earlier_runs_spent(
+    harness: Harness, tmp_path: Path
+) -> None:
+    one = (
+        "name: daily\nsteps:\n"
+        "  - {id: a, task: text, prompt: PROMPT, params: {cost_usd: 0.4},\n"
+        "     route: {pin: fake/text-a}}\n"
+    )
+    harness.settings.budget_pipeline_daily_usd = 1.0
+    for i in range(2):  # $0.80 spent today by this pipeline
+        done = await harness.runner.run(
+            harness.spec(one.replace("PROMPT", f"p{i}")), out_dir=tmp_path
+        )
+        assert done.status == "succeeded"
+    with pytest.raises(
+        BudgetExceeded, match=r"only \$0.2000 is left of the daily budget of pipeline"
+    ):
+        await harness.runner.run(harness.spec(one.replace("PROMPT", "p3")), out_dir=tmp_path)
+    forced = await harness.runner.run(
+        harness.spec(one.replace("PROMPT", "p4")), out_dir=tmp_path, force=True
+    )
+    assert forced.status == "failed" and "budget_pipeline_daily_usd" in forced.errors["a"]
+    assert forced.cost_usd == 0.0
