@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from podium.catalog.catalog import load_catalog
@@ -39,13 +40,20 @@ class Harness:
         return [(a.model, a.status, a.error_code) for a in self.store.journal.attempts(run_id, key)]
 
 
-def build(settings: Settings, store: Store | None = None) -> Harness:
+def build(
+    settings: Settings,
+    store: Store | None = None,
+    client_factory: Callable[[str], httpx.AsyncClient] | None = None,
+) -> Harness:
     """A harness over ``store`` (a fresh in-memory one by default)."""
     store = store or memory_store()
     catalog = load_catalog([CARDS], shipped=False)
     executor = LocalExecutor(settings)
     registry = ProviderRegistry(
-        settings, classes=testing_providers(), extra_kwargs=executor.provider_kwargs()
+        settings,
+        classes=testing_providers(),
+        client_factory=client_factory,
+        extra_kwargs=executor.provider_kwargs(),
     )
     router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
     runner = Runner(

@@ -9,11 +9,13 @@ import socket
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from podium.settings import Settings
 from podium.testing.fake_remote import FakeRemoteServer
 
-from .conftest import Harness
+from .conftest import Harness, build
 
 A = "fake-remote/image-a@1"
 B = "fake-remote/image-b@1"
@@ -175,3 +177,36 @@ async def test_lost_submit_response_is_found_not_resubmitted(
     assert ledger == [(A, "succeeded", None)]  # the job made by the lost POST was found
     key = harness.store.journal.attempts(run_id)[0].idempotency_key
     assert remote.counts()["submits"][key] == 1
+
+
+async def test_connect_timeout_is_transient(
+    fake_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # a listening socket whose accept queue is full: the SYN goes unanswered, connect times out
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
+        fillers.append(s)
+    monkeypatch.setenv("PODIUM_FAKE_REMOTE_URL", f"http://127.0.0.1:{port}")
+    h = build(
+        fake_settings,
+        client_factory=lambda name: httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=0.2)),
+    )
+    try:
+        t0 = time.monotonic()
+        outcome = await h.runner.run(h.spec(pipeline("transient", "submit")), out_dir=tmp_path)
+        assert outcome.status == "failed" and time.monotonic() - t0 < 10
+        first = h.store.journal.attempts(outcome.run_id)[0]
+        assert (first.model, first.error_code) == (A, "transient")
+        assert "ConnectTimeout" in (first.error or "")
+    finally:
+        await h.registry.aclose()
+        for s in fillers:
+            s.close()
+        server.close()
