@@ -3,6 +3,7 @@ cache, hedging and budgets — measured on real files and the ledger."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -270,3 +271,26 @@ async def test_daily_budgets_count_what_earlier_runs_spent(
     )
     assert forced.status == "failed" and "budget_pipeline_daily_usd" in forced.errors["a"]
     assert forced.cost_usd == 0.0
+
+
+async def test_resume_reuses_an_attempt_that_finished_before_the_crash(
+    harness: Harness, tmp_path: Path
+) -> None:
+    text = (
+        "name: again\nsteps:\n"
+        "  - {id: a, task: text, prompt: once, cache: false, params: {cost_usd: 0.3},\n"
+        "     route: {pin: fake/text-a}}\n"
+    )
+    first = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    journal = harness.store.journal
+    # as if the process died after the attempt was journaled but before the step was
+    (step,) = journal.steps(first.run_id)
+    journal.put_step(dataclasses.replace(step, status="running", outputs=(), finished_at=None))
+    journal.update_run(first.run_id, status="interrupted")
+    again = await harness.runner.run(
+        harness.spec(text), resume_run_id=first.run_id, out_dir=tmp_path
+    )
+    assert again.status == "succeeded" and again.run_id == first.run_id
+    assert harness.attempts(first.run_id) == [("fake/text-a@1", "succeeded", None)]
+    assert again.cost_usd == pytest.approx(0.3)  # paid once
+    assert (tmp_path / "a.txt").read_text().strip() == "once"

@@ -209,6 +209,22 @@ class AttemptRunner:
         paths = [self.s.artifacts.path(h) for h in hashes]
         return Produced(model, records, 0.0, cache_hit=True, cache_key=ck, paths=paths)
 
+    def from_prior(self, unit: Unit) -> Produced | None:
+        """The outputs of an attempt of ``unit`` that succeeded before a crash, if stored.
+
+        Its cost is already in the ledger, so the unit costs nothing more.
+        """
+        for a in reversed(self.s.prior.get(unit.key, [])):
+            if a.status != "succeeded" or not a.outputs:
+                continue
+            if not all(self.s.artifacts.exists(h) for h in a.outputs):
+                continue
+            records = [self.s.artifacts.get(h) for h in a.outputs]
+            paths = [self.s.artifacts.path(h) for h in a.outputs]
+            ck = a.metadata.get("cache_key")
+            return Produced(a.model, records, 0.0, cache_key=ck, paths=paths)
+        return None
+
     # -- one model, with retries ---------------------------------------------------------------
 
     async def on_model(self, unit: Unit, model: str, *, hedge: bool = False) -> Produced:

@@ -305,6 +305,11 @@ class RunJob:
                 except KeyError:
                     pass
             self._record_step(unit.key, "running", started_at=time.time())
+        done_before = self.attempts.from_prior(unit)
+        if done_before is not None:  # it finished before a crash: never buy it twice
+            if many:
+                self._record_unit(unit, done_before)
+            return done_before
         for model in decision.chain:
             hit = self.attempts.from_cache(unit, model)
             if hit is not None:
