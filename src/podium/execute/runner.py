@@ -185,7 +185,7 @@ class Runner:
         if not force:
             preflight(plan, accountant)
         run_id, prior_steps, prior_attempts = self._open_run(
-            loaded, plan, resume_run_id, policy, budget_usd, seed
+            loaded, plan, resume_run_id, budget_usd, seed
         )
         if resume_run_id is not None and seed is None:
             seed = self.journal.get_run(run_id).plan.get("seed")
@@ -245,10 +245,10 @@ class Runner:
         loaded: Loaded,
         plan: Plan,
         resume_run_id: str | None,
-        policy: str | Weights | None,
         budget_usd: float | None,
         seed: int | None,
     ) -> tuple[str, dict[str, StepRecord], dict[str, list[AttemptRecord]]]:
+        """Create the run's record, or reopen it with what it did so far (a resume)."""
         if resume_run_id is not None:
             run = self.journal.get_run(resume_run_id)
             self.journal.update_run(run.run_id, status="running", error=None)
@@ -268,7 +268,7 @@ class Runner:
                 status="running",
                 created_at=now,
                 updated_at=now,
-                policy=plan.policy if policy is None else str(plan.policy),
+                policy=plan.policy,
                 budget_usd=budget_usd,
                 inputs=_jsonable(loaded.inputs),
                 plan={**plan.to_dict(), "spec_text_sha256": text_sha(loaded), "seed": seed},
