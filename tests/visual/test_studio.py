@@ -165,3 +165,17 @@ def test_cinematic_style_letterboxes_and_same_seed_repeats(runner: Runner) -> No
 def test_an_impossible_size_is_the_users_error(runner: Runner) -> None:
     with pytest.raises(InvalidInput, match="outside"):
         runner.run("studio", Task.TEXT_TO_IMAGE, {"subject": "a can"}, {"width": 9000})
+
+
+def test_a_phone_screen_is_black_glass_on_a_white_body() -> None:
+    scene = _front(
+        scene_from_prompt({"subject": "a white phone", "composition": "close-up"}, {}, 0)
+    )
+    img = render(scene, W, H).astype(np.float32) / 255.0
+    mask = product_mask(scene, W, H)
+    ys, xs = np.nonzero(mask)
+    cy, cx, hh, hw = (ys.min() + ys.max()) // 2, (xs.min() + xs.max()) // 2, np.ptp(ys), np.ptp(xs)
+    screen = img[cy - hh // 5 : cy + hh // 5, cx - hw // 5 : cx + hw // 5]
+    body = img[mask].max(axis=-1)
+    assert float(screen.mean()) < 0.12, f"screen mean {screen.mean():.2f}"
+    assert float(np.percentile(body, 90)) > 0.6  # the white body around it stays white

@@ -80,6 +80,33 @@ MATERIAL_WORDS: dict[str, str] = {
 }
 
 
+# finishes that say which plastic, and substances that a finish only qualifies
+FINISHES = {"matte": "matte-plastic", "matt": "matte-plastic", "satin": "matte-plastic"} | {
+    w: "gloss-plastic" for w in ("gloss", "glossy", "shiny", "polished", "lacquered")
+}
+GENERIC = ("plastic",)  # a substance whose finish is still open
+
+
+def _phrases() -> dict[str, tuple[str, int]]:
+    """Material phrases with their specificity: finish + substance 2, one word 1, plastic 0."""
+    table = {w: (name, 0 if w in GENERIC else 1) for w, name in MATERIAL_WORDS.items()}
+    table.update({w: (name, 1) for w, name in FINISHES.items() if w not in table})
+    nouns = {w: n for w, n in MATERIAL_WORDS.items() if w not in FINISHES}
+    for finish, plastic in {**FINISHES, "brushed": "", "frosted": ""}.items():
+        for noun, name in nouns.items():
+            if noun != finish:
+                # "matte plastic" takes the finish; "glossy ceramic" stays ceramic
+                table[f"{finish} {noun}"] = (plastic if noun in GENERIC and plastic else name, 2)
+    return table
+
+
+MATERIAL_PHRASES: dict[str, tuple[str, int]] = _phrases()
+# what a generic word may be refined to by the subject's finish words
+MATERIAL_FAMILY: dict[str, tuple[str, ...]] = {
+    "gloss-plastic": ("gloss-plastic", "matte-plastic"),
+}
+
+
 def material(name: str, color: RGB | None, accent: RGB, accent_metallic: float) -> Material:
     """The material ``name`` in ``color`` (its own default colour when ``None``)."""
     base, rough, metal, opacity, aniso = MATERIALS[name]

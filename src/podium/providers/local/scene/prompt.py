@@ -79,14 +79,70 @@ def aspect_of(params: Mapping[str, Any]) -> float:
         return 16 / 9
 
 
+# words after which a subject stops naming its container: "a bottle of soda", "a jar with honey"
+_HEAD_END = re.compile(r"[,;(]|\b(?:of|with|for|containing|filled|full|in|inside|from|and)\b")
+
+
+def _matches(text: str, words: Mapping[str, str]) -> list[tuple[int, str]]:
+    """(position, kind) of every word of ``words`` (or its plural) in ``text``."""
+    found = []
+    for word, kind in words.items():
+        for m in re.finditer(r"\b" + re.escape(word) + r"s?\b", text):
+            found.append((m.start(), kind))
+    return sorted(found)
+
+
 def product_kind(subject: str, rng: random.Random) -> str:
-    """The library product a subject names (a seeded pick when it names none)."""
-    # generic bottle last: "a perfume bottle" is a perfume
-    for kind, spec in sorted(SPECS.items(), key=lambda kv: kv[0] == "bottle"):
-        for word in (kind, *spec.words):
-            if re.search(r"\b" + word + r"s?\b", subject):
-                return kind
+    """The library product a subject names (a seeded pick when it names none).
+
+    A product's own name beats a word that merely suggests it ("a glass bottle of lemon soda"
+    is a bottle, though soda comes in cans); among names, the head noun of the phrase before
+    "of"/"with"/"in" wins ("a soda can", "a mug of tea"), except that a generic bottle yields
+    to a more specific kind named anywhere ("a perfume bottle", "a bottle of perfume").
+    """
+    head = _HEAD_END.split(subject, maxsplit=1)[0]
+    names = {kind: kind for kind in SPECS}
+    found = _matches(head, names) or _matches(subject, names)
+    if found:
+        kind = found[-1][1]  # English compounds end on their head noun
+        if kind == "bottle":
+            specific = [k for _, k in _matches(subject, names) if k != "bottle"]
+            kind = specific[0] if specific else kind
+        return kind
+    hints = {word: kind for kind, spec in SPECS.items() for word in spec.words if word != kind}
+    found = _matches(head, hints) or _matches(subject, hints)
+    if found:
+        return found[0][1]
     return rng.choice(list(SPECS))
+
+
+def material_name(material_text: str, subject: str, default: str) -> str:
+    """The studio material a prompt's ``material`` field (else its subject) asks for.
+
+    The most specific phrase wins, not the first or longest word: "matte plastic" and
+    "plastic, matte finish" are matte plastic, "glossy ceramic" is ceramic, "shiny metal" is
+    metal. A bare "plastic" in the material field takes its finish from the subject ("a matte
+    black phone").
+    """
+    own = _material_in(material_text)
+    subj = _material_in(subject)
+    if own is None:
+        return subj[0] if subj else default
+    if own[1] == 0 and subj and subj[1] > 0 and subj[0] in looks.MATERIAL_FAMILY[own[0]]:
+        return subj[0]
+    return own[0]
+
+
+def _material_in(text: str) -> tuple[str, int] | None:
+    """(material, specificity) of the most specific material phrase in ``text``, earliest on a
+    tie: a finish with its substance (2), a substance or finish alone (1), bare plastic (0)."""
+    best: tuple[int, int, str] | None = None
+    for phrase, (name, specificity) in looks.MATERIAL_PHRASES.items():
+        pattern = r"(?<![a-z])" + r"[\s-]+".join(map(re.escape, phrase.split())) + r"(?![a-z])"
+        m = re.search(pattern, text)
+        if m and (best is None or (-specificity, m.start()) < (-best[0], best[1])):
+            best = (specificity, m.start(), name)
+    return (best[2], best[0]) if best else None
 
 
 def scene_from_prompt(
@@ -117,7 +173,7 @@ def scene_from_prompt(
         mood = dataclasses.replace(mood, saturation=mood.saturation * 0.85, vignette=0.0)
 
     mat_text = _text(prompt_fields, "material") + " " + subject
-    mat_name = _pick(mat_text, looks.MATERIAL_WORDS, spec.material)
+    mat_name = material_name(_text(prompt_fields, "material"), subject, spec.material)
     colour = _colour(_text(prompt_fields, "material")) or _colour(subject)
     brand = rng.choice(mood.palette if mood.name != "neutral" else BRAND_COLOURS)
     if colour is None and mat_name not in ("glass", "brushed-metal"):
@@ -126,9 +182,9 @@ def scene_from_prompt(
     if kind == "can":  # a can's body is its accent part: the metal under the print
         accent = colour or accent
     material = looks.material(mat_name, colour, accent, 1.0 if kind != "tube" else 0.0)
-    if "chrome" in mat_text:
+    if mat_name == "brushed-metal" and re.search(r"chrome|polished|shiny", mat_text):
         material = dataclasses.replace(material, roughness=0.06, anisotropy=0.0)
-    if "frosted" in mat_text:
+    if re.search(r"frosted|matte?[\s-]+glass", mat_text):
         material = dataclasses.replace(material, roughness=0.35, opacity=0.55)
 
     lighting_name = _pick(_text(prompt_fields, "lighting"), looks.LIGHTING_WORDS, "three-point")

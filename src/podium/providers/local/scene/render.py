@@ -245,14 +245,14 @@ def _material(scene: Scene, part: gl.GpuPart) -> dict[str, object]:
             "u_aniso": 0.5 if metal else 0.0,
             "u_textured": False,
         }
-    if role == "screen":
+    if role == "screen":  # a switched-off screen: black glass, as the GLB and Cycles draw it
         return {
-            "u_color": (0.02, 0.02, 0.03),
+            "u_color": (0.01, 0.01, 0.012),
             "u_rough": 0.05,
             "u_metal": 0.0,
             "u_opacity": 1.0,
             "u_aniso": 0.0,
-            "u_textured": True,
+            "u_textured": False,
         }
     if role == "label":
         return {
@@ -284,10 +284,10 @@ def _draw_product(
         is_glass = float(values["u_opacity"]) < 1.0  # type: ignore[arg-type]
         if glass is not None and is_glass != glass:
             continue
-        if part.part.role in ("label", "screen"):
-            if not scene.label.text and not scene.label.image and part.part.role == "label":
+        if part.part.role == "label":
+            if not scene.label.text and not scene.label.image:
                 continue
-            gl.label_texture(scene.label, part.label_aspect, part.part.role).use(1)
+            gl.label_texture(scene.label, part.label_aspect).use(1)
         _uniforms(prog, values)
         if is_glass and not mirror:
             fbo = ctx.fbo
