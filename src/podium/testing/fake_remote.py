@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -318,6 +319,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _exit_with_parent(parent: int) -> None:
+    # a test that dies without stopping its server must not leave the server behind
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the fake queue in the foreground: ``python -m podium.testing.fake_remote``."""
     import uvicorn
@@ -325,6 +333,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     root = Path(tempfile.mkdtemp(prefix="podium-fake-remote-"))
     queue = FakeQueue(root)
     os.environ.setdefault("PODIUM_FAKE_CACHE", str(root / "cache"))
