@@ -350,7 +350,9 @@ class AttemptRunner:
             self.s.background.submit(shutil.rmtree, work_dir, True)
         cost = float(result.cost_usd)
         self.s.budget.settle(reservation, cost)
-        self.s.journal.put_attempt(
+        # the success commits with the step's (or unit's) record the runner writes next, in one
+        # transaction; any later provider call is journaled first, which writes it before that
+        self.s.journal.note_attempt(
             replace(
                 rec,
                 status="succeeded",

@@ -236,7 +236,8 @@ class RunJob:
         resolver = Resolver(self.pipeline, self.loaded.inputs, self.finished, self._input_artifact)
         units = build_units(step, resolver, base_seed=self.base_seed, retry=self.pipeline.retry)
         now = time.time()
-        self._record_step(step.id, "running", started_at=now, model=decision.chosen)
+        # "running" is acted on by nothing: it rides with the first attempt's write (one commit)
+        self._record_step(step.id, "running", started_at=now, model=decision.chosen, soon=True)
         self.s.listener(
             RunEvent(
                 "step", step.id, "running", step.id, decision.chosen, data={"units": len(units)}
@@ -304,7 +305,7 @@ class RunJob:
                         return Produced(done.model or "", recs, done.cost_usd, paths=paths)
                 except KeyError:
                     pass
-            self._record_step(unit.key, "running", started_at=time.time())
+            self._record_step(unit.key, "running", started_at=time.time(), soon=True)
         done_before = self.attempts.from_prior(unit)
         if done_before is not None:  # it finished before a crash: never buy it twice
             if many:
@@ -388,9 +389,12 @@ class RunJob:
         code: str | None = None,
         decision: dict[str, Any] | None = None,
         cache_key: str | None = None,
+        soon: bool = False,
     ) -> None:
+        """Journal a step's state (``soon``: with the next write, see ``Journal.note_step``)."""
         step_id = key.split("[")[0].split(".")[0]
-        self.s.journal.put_step(
+        write = self.s.journal.note_step if soon else self.s.journal.put_step
+        write(
             StepRecord(
                 run_id=self.s.run_id,
                 key=key,

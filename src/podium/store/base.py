@@ -108,6 +108,24 @@ class Journal(abc.ABC):
     def spent(self, since: float, pipeline: str | None = None) -> float:
         """USD spent (settled attempts plus open reservations) since a unix time."""
 
+    def note_step(self, step: StepRecord) -> None:
+        """Write a step record with the journal's next write, in the same transaction.
+
+        For a state nothing acts on by itself (a step ``running``, an attempt that succeeded
+        but whose step is not written yet): it becomes durable no later than the next state
+        change that is acted on, and costs no commit of its own. Reads see it at once.
+        Implementations without transactions write it now.
+        """
+        self.put_step(step)
+
+    def note_attempt(self, attempt: AttemptRecord) -> None:
+        """Write an attempt record with the journal's next write (see :meth:`note_step`)."""
+        self.put_attempt(attempt)
+
+    def flush(self) -> None:
+        """Write what :meth:`note_step` and :meth:`note_attempt` hold back, now."""
+        return None  # this default writes at once: nothing is ever held back
+
 
 class CacheIndex(abc.ABC):
     """Cache key -> the artifact hashes an attempt produced."""

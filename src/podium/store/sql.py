@@ -142,16 +142,57 @@ class SqlJournal(Journal):
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
         )
+        # records held back for the next write's transaction (see Journal.note_step), in order
+        self._pending: dict[tuple[str, ...], tuple[Any, dict[str, Any]]] = {}
+
+    def _write(self, stmt: Any, params: dict[str, Any]) -> int:
+        """One write, committed together with whatever is held back."""
+        with self.db.lock:
+            writes = [*self._pending.values(), (stmt, params)]
+            self._pending.clear()
+            try:
+                return self.db.write_many(writes)
+            except BaseException:
+                # nothing of the transaction landed: keep the held-back records for the next
+                self._pending.update({("held", str(i)): w for i, w in enumerate(writes[:-1])})
+                raise
+
+    def _read(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """One query; what is held back is written first, so reads see every record."""
+        self.flush()
+        return self.db.read(stmt, params)
+
+    def flush(self) -> None:
+        """Write what is held back, now."""
+        with self.db.lock:
+            if self._pending:
+                writes = list(self._pending.values())
+                self._pending.clear()
+                self.db.write_many(writes)
+
+    def note_step(self, step: StepRecord) -> None:
+        """Write a step record with the next write (one commit for both)."""
+        params = _params(step)
+        params["outputs"] = list(step.outputs)
+        with self.db.lock:
+            self._pending[("step", step.run_id, step.key)] = (self._put_step, params)
+
+    def note_attempt(self, attempt: AttemptRecord) -> None:
+        """Write an attempt record with the next write (one commit for both)."""
+        with self.db.lock:
+            key = ("attempt", attempt.attempt_id)
+            self._pending[key] = (self._put_attempt, _attempt_params(attempt))
 
     def create_run(self, run: RunRecord) -> None:
         """Record a new run."""
+        self.flush()
         try:
             self.db.write(t.plain_insert(t.runs), _params(run))
         except IntegrityError as exc:
             raise ValueError(f"run '{run.run_id}' already exists") from exc
 
     def _resolve(self, run_id: str) -> str:
-        rows = self.db.read(
+        rows = self._read(
             select(t.runs.c.run_id)
             .where(t.runs.c.run_id.startswith(run_id, autoescape=True))
             .limit(20)
@@ -165,15 +206,15 @@ class SqlJournal(Journal):
         fields.setdefault("updated_at", time.time())
         stmt = update(t.runs).values(**fields)
         # the runner always names the run in full: one statement; a prefix costs a lookup
-        if not self.db.write(stmt.where(t.runs.c.run_id == run_id), {}):
+        if not self._write(stmt.where(t.runs.c.run_id == run_id), {}):
             full = self._resolve(run_id)
-            self.db.write(stmt.where(t.runs.c.run_id == full), {})
+            self._write(stmt.where(t.runs.c.run_id == full), {})
 
     def get_run(self, run_id: str) -> RunRecord:
         """A run (a unique prefix of its id is enough). KeyError if none."""
-        rows = self.db.read(self._run_by_id, {"r": run_id})
+        rows = self._read(self._run_by_id, {"r": run_id})
         if not rows:
-            rows = self.db.read(self._run_by_id, {"r": self._resolve(run_id)})
+            rows = self._read(self._run_by_id, {"r": self._resolve(run_id)})
         return _run(rows[0])
 
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
@@ -181,21 +222,21 @@ class SqlJournal(Journal):
         query = select(t.runs).order_by(t.runs.c.created_at.desc()).limit(limit)
         if pipeline is not None:
             query = query.where(t.runs.c.pipeline == pipeline)
-        return [_run(r) for r in self.db.read(query)]
+        return [_run(r) for r in self._read(query)]
 
     def put_step(self, step: StepRecord) -> None:
         """Insert or replace a step record (keyed by run_id and key)."""
         params = _params(step)
         params["outputs"] = list(step.outputs)
-        self.db.write(self._put_step, params)
+        self._write(self._put_step, params)
 
     def steps(self, run_id: str) -> list[StepRecord]:
         """The run's step records, in the order they were first written."""
-        return [_step(r) for r in self.db.read(self._steps_of, {"r": run_id})]
+        return [_step(r) for r in self._read(self._steps_of, {"r": run_id})]
 
     def put_attempt(self, attempt: AttemptRecord) -> None:
         """Insert or replace an attempt record (keyed by attempt_id)."""
-        self.db.write(self._put_attempt, _attempt_params(attempt))
+        self._write(self._put_attempt, _attempt_params(attempt))
 
     def attempts(
         self, run_id: str | None = None, step_key: str | None = None
@@ -206,11 +247,11 @@ class SqlJournal(Journal):
             query = query.where(t.attempts.c.run_id == run_id)
         if step_key is not None:
             query = query.where(t.attempts.c.step_key == step_key)
-        return [_attempt(r) for r in self.db.read(query)]
+        return [_attempt(r) for r in self._read(query)]
 
     def attempt_by_key(self, idempotency_key: str) -> AttemptRecord | None:
         """The attempt with this idempotency key, if any."""
-        rows = self.db.read(self._by_key, {"k": idempotency_key})
+        rows = self._read(self._by_key, {"k": idempotency_key})
         return _attempt(rows[-1]) if rows else None
 
     def observed(self, model: str, window: int = 200) -> ObservedStats:
@@ -239,7 +280,7 @@ class SqlJournal(Journal):
             .order_by(a.finished_at.desc())
             .limit(window)
         )
-        rows = self.db.read(query)
+        rows = self._read(query)
         return observed_from(model, [(r[0], r[1], r[2] or 0.0) for r in rows])
 
     def spent(self, since: float, pipeline: str | None = None) -> float:
@@ -257,7 +298,7 @@ class SqlJournal(Journal):
             query = query.join(t.runs, t.runs.c.run_id == a.run_id).where(
                 t.runs.c.pipeline == pipeline
             )
-        return float(self.db.read(query)[0][0])
+        return float(self._read(query)[0][0])
 
 
 def _artifact(row: Any) -> ArtifactRecord:
@@ -429,10 +470,16 @@ def open_sql_store(settings: Settings, *, fsync: bool = True) -> Store:
         cache_dir=settings.home / "artifact-cache",
         fsync=fsync,
     )
+    journal = SqlJournal(db)
+
+    def close() -> None:
+        journal.flush()
+        db.close()
+
     return Store(
-        journal=SqlJournal(db),
+        journal=journal,
         artifacts=artifacts,
         cache=SqlCache(db, artifacts),
         state=SqlState(db),
-        _close=db.close,
+        _close=close,
     )
