@@ -512,7 +512,10 @@ class AttemptRunner:
         lineage: dict[str, Any],
     ) -> tuple[ArtifactRecord, Path]:
         meta = verify_output(path, type_, expected_duration_s=duration)
-        rec = self.s.artifacts.put(path, type_, metadata={**metadata, **meta}, lineage=lineage)
+        # the record commits with the attempt's success (one transaction, written on the loop)
+        rec = self.s.artifacts.put(
+            path, type_, metadata={**metadata, **meta}, lineage=lineage, hold=True
+        )
         return rec, self.s.artifacts.path(rec.sha256)
 
     def _emit(

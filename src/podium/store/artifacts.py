@@ -103,6 +103,14 @@ class ArtifactIndex(abc.ABC):
     def drop(self, sha256: str) -> None:
         """Forget a record."""
 
+    def hold(self, record: ArtifactRecord) -> None:
+        """Save a record with the store's next write, in its transaction (default: now).
+
+        Readers of this index see it at once; it becomes durable with the journal write that
+        says what the artifact is for, never later.
+        """
+        self.save(record)
+
 
 class MemoryArtifactIndex(ArtifactIndex):
     """Artifact records in a dict (thread-safe)."""
@@ -189,6 +197,7 @@ class FileArtifactStore(ArtifactStore):
         *,
         metadata: dict[str, Any] | None = None,
         lineage: dict[str, Any] | None = None,
+        hold: bool = False,
     ) -> ArtifactRecord:
         """Store the file's bytes (once) and its record; return the record.
 
@@ -197,6 +206,8 @@ class FileArtifactStore(ArtifactStore):
             type: the artifact type (``image``, ``audio`` ...).
             metadata: media metadata; merged into an existing record's.
             lineage: what made it; kept from the first record that had one.
+            hold: commit the record with the journal's next write (the runner's "attempt
+                succeeded"), not in a transaction of its own; the bytes are in place first.
         """
         path = Path(path)
         tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"), self.fsync)
@@ -216,7 +227,7 @@ class FileArtifactStore(ArtifactStore):
         finally:
             tmp.unlink(missing_ok=True)
         old = found[0] if found else None
-        return self._record(old, sha, type, ext, size, metadata or {}, lineage or {})
+        return self._record(old, sha, type, ext, size, metadata or {}, lineage or {}, hold)
 
     def _upload(self, local: Path, name: str) -> None:
         target = f"{self._remote_root}/{name}"
@@ -235,6 +246,7 @@ class FileArtifactStore(ArtifactStore):
         size: int,
         metadata: dict[str, Any],
         lineage: dict[str, Any],
+        hold: bool = False,
     ) -> ArtifactRecord:
         if old is not None:
             merged = {**old.metadata, **metadata}
@@ -251,7 +263,10 @@ class FileArtifactStore(ArtifactStore):
             )
         else:
             record = ArtifactRecord(sha, type, ext, size, metadata, lineage, time.time())
-        self.index.save(record)
+        if hold:
+            self.index.hold(record)
+        else:
+            self.index.save(record)
         return record
 
     def get(self, sha256: str) -> ArtifactRecord:

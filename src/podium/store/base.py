@@ -35,8 +35,13 @@ class ArtifactStore(abc.ABC):
         *,
         metadata: dict[str, Any] | None = None,
         lineage: dict[str, Any] | None = None,
+        hold: bool = False,
     ) -> ArtifactRecord:
-        """Store the file's bytes (once) and its record; return the record."""
+        """Store the file's bytes (once) and its record; return the record.
+
+        ``hold``: the record may be committed with the journal's next write instead of in a
+        transaction of its own (readers in this process see it at once).
+        """
 
     @abc.abstractmethod
     def get(self, sha256: str) -> ArtifactRecord:

@@ -235,6 +235,9 @@ class Database:
         # write's cost) and go straight to the driver as prepared SQL; sqlite3 caches the
         # prepared statement, so a write is one bind, one step and one commit
         self._raw: dict[int, RawUpsert] = {}
+        # writes held back to ride with the next write's transaction (see hold())
+        self._held: dict[tuple[str, ...], tuple[Any, Mapping[str, Any]]] = {}
+        self.on_flush: list[Callable[[], None]] = []
 
     def upsert(self, table: Table, keys: Sequence[str], keep: Sequence[str] = ()) -> Insert:
         """This database's :func:`build_upsert` for ``table``, built once and reused.
@@ -267,9 +270,43 @@ class Database:
             writes: ``(statement, params)`` pairs, run in order.
         """
         with self.lock:
-            if all(id(stmt) in self._raw for stmt, _ in writes):
-                return self._write_raw(writes)
-            return self._again_if_dropped(lambda: self._write_all(writes))
+            held, self._held = self._held, {}
+            batch = [*held.values(), *writes]
+            if not batch:
+                return 0
+            try:
+                if all(id(stmt) in self._raw for stmt, _ in batch):
+                    touched = self._write_raw(batch)
+                else:
+                    touched = self._again_if_dropped(lambda: self._write_all(batch))
+            except BaseException:
+                # nothing of the transaction landed: what was held stays held
+                self._held = {**held, **self._held}
+                raise
+            for done in self.on_flush:
+                done()
+            return touched
+
+    def hold(self, key: tuple[str, ...], stmt: Any, params: Mapping[str, Any]) -> None:
+        """Hold a write back until the next write, and commit it in that write's transaction.
+
+        For records nothing acts on by themselves: they become durable together with the state
+        change that is acted on (a later hold under the same key replaces an earlier one).
+
+        Args:
+            key: what the write is about (a later write under the same key wins).
+            stmt: an upsert from :meth:`upsert`.
+            params: its parameters.
+        """
+        with self.lock:
+            self._held.pop(key, None)  # keep the order the records were last written in
+            self._held[key] = (stmt, params)
+
+    def flush(self) -> None:
+        """Commit what is held back, now."""
+        with self.lock:
+            if self._held:
+                self.write_many([])
 
     def _write_raw(
         self, writes: Sequence[tuple[Any, Mapping[str, Any] | Sequence[Mapping[str, Any]]]]
@@ -338,8 +375,9 @@ class Database:
         return str(rows[0][0]).lower() if rows else None
 
     def close(self) -> None:
-        """Close the connection and dispose of the engine."""
+        """Commit what is held back, close the connection and dispose of the engine."""
         with self.lock:
+            self.flush()
             self.conn.close()
             self.engine.dispose()
 

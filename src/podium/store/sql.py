@@ -142,46 +142,29 @@ class SqlJournal(Journal):
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
         )
-        # records held back for the next write's transaction (see Journal.note_step), in order
-        self._pending: dict[tuple[str, ...], tuple[Any, dict[str, Any]]] = {}
 
     def _write(self, stmt: Any, params: dict[str, Any]) -> int:
         """One write, committed together with whatever is held back."""
-        with self.db.lock:
-            writes = [*self._pending.values(), (stmt, params)]
-            self._pending.clear()
-            try:
-                return self.db.write_many(writes)
-            except BaseException:
-                # nothing of the transaction landed: keep the held-back records for the next
-                self._pending.update({("held", str(i)): w for i, w in enumerate(writes[:-1])})
-                raise
+        return self.db.write(stmt, params)
 
     def _read(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """One query; what is held back is written first, so reads see every record."""
-        self.flush()
+        self.db.flush()
         return self.db.read(stmt, params)
 
     def flush(self) -> None:
         """Write what is held back, now."""
-        with self.db.lock:
-            if self._pending:
-                writes = list(self._pending.values())
-                self._pending.clear()
-                self.db.write_many(writes)
+        self.db.flush()
 
     def note_step(self, step: StepRecord) -> None:
         """Write a step record with the next write (one commit for both)."""
         params = _params(step)
         params["outputs"] = list(step.outputs)
-        with self.db.lock:
-            self._pending[("step", step.run_id, step.key)] = (self._put_step, params)
+        self.db.hold(("step", step.run_id, step.key), self._put_step, params)
 
     def note_attempt(self, attempt: AttemptRecord) -> None:
         """Write an attempt record with the next write (one commit for both)."""
-        with self.db.lock:
-            key = ("attempt", attempt.attempt_id)
-            self._pending[key] = (self._put_attempt, _attempt_params(attempt))
+        self.db.hold(("attempt", attempt.attempt_id), self._put_attempt, _attempt_params(attempt))
 
     def create_run(self, run: RunRecord) -> None:
         """Record a new run."""
@@ -314,6 +297,12 @@ def _artifact(row: Any) -> ArtifactRecord:
     )
 
 
+def _artifact_params(record: ArtifactRecord) -> dict[str, Any]:
+    params = _params(record)
+    params["meta"] = params.pop("metadata")
+    return params
+
+
 class SqlArtifactIndex(ArtifactIndex):
     """Artifact records in the ``artifacts`` table.
 
@@ -324,6 +313,9 @@ class SqlArtifactIndex(ArtifactIndex):
     def __init__(self, db: Database) -> None:
         self.db = db
         self._save = db.upsert(t.artifacts, ("sha256",))
+        # records held back for the next write's transaction, until it commits
+        self._held: dict[str, ArtifactRecord] = {}
+        db.on_flush.append(self._held.clear)
         c = t.artifacts.c
         # a range on the primary key finds a hex prefix with the index, on any database
         self._find = (
@@ -334,22 +326,34 @@ class SqlArtifactIndex(ArtifactIndex):
 
     def save(self, record: ArtifactRecord) -> None:
         """Insert or replace a record."""
-        params = _params(record)
-        params["meta"] = params.pop("metadata")
-        self.db.write(self._save, params)
+        self.db.write(self._save, _artifact_params(record))
+
+    def hold(self, record: ArtifactRecord) -> None:
+        """Save a record with the database's next write (readers here see it at once)."""
+        with self.db.lock:
+            self._held[record.sha256] = record
+            self.db.hold(("artifact", record.sha256), self._save, _artifact_params(record))
 
     def find(self, prefix: str) -> list[ArtifactRecord]:
         """Records whose sha256 starts with ``prefix``."""
-        rows = self.db.read(self._find, {"lo": prefix, "hi": prefix + "g"})
-        return [_artifact(r) for r in rows if r._mapping["sha256"].startswith(prefix)]
+        with self.db.lock:
+            held = [r for sha, r in self._held.items() if sha.startswith(prefix)]
+            rows = self.db.read(self._find, {"lo": prefix, "hi": prefix + "g"})
+        found = {r.sha256: r for r in held}
+        for r in rows:
+            if r._mapping["sha256"].startswith(prefix) and r._mapping["sha256"] not in found:
+                found[r._mapping["sha256"]] = _artifact(r)
+        return list(found.values())
 
     def all(self) -> list[ArtifactRecord]:
         """Every record, oldest first."""
+        self.db.flush()
         query = select(t.artifacts).order_by(t.artifacts.c.created_at)
         return [_artifact(r) for r in self.db.read(query)]
 
     def drop(self, sha256: str) -> None:
         """Forget a record."""
+        self.db.flush()
         self.db.write(sql_delete(t.artifacts).where(t.artifacts.c.sha256 == sha256), {})
 
 
