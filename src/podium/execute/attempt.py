@@ -512,11 +512,17 @@ class AttemptRunner:
         lineage: dict[str, Any],
     ) -> tuple[ArtifactRecord, Path]:
         meta = verify_output(path, type_, expected_duration_s=duration)
-        # the record commits with the attempt's success (one transaction, written on the loop)
+        # the record commits with the attempt's success (one transaction, written on the loop);
+        # a file in the attempt's scratch directory is moved into the store, not copied
         rec = self.s.artifacts.put(
-            path, type_, metadata={**metadata, **meta}, lineage=lineage, hold=True
+            path,
+            type_,
+            metadata={**metadata, **meta},
+            lineage=lineage,
+            hold=True,
+            take=path.is_relative_to(self.s.work_root),
         )
-        return rec, self.s.artifacts.path(rec.sha256)
+        return rec, self.s.artifacts.path_of(rec)
 
     def _emit(
         self, unit: Unit, status: str, model: str, message: str | None = None, **data: Any

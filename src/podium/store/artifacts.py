@@ -198,19 +198,26 @@ class FileArtifactStore(ArtifactStore):
         metadata: dict[str, Any] | None = None,
         lineage: dict[str, Any] | None = None,
         hold: bool = False,
+        take: bool = False,
     ) -> ArtifactRecord:
         """Store the file's bytes (once) and its record; return the record.
 
         Args:
-            path: the file to store; it is copied, never moved.
+            path: the file to store; it is copied, never moved (unless ``take``).
             type: the artifact type (``image``, ``audio`` ...).
             metadata: media metadata; merged into an existing record's.
             lineage: what made it; kept from the first record that had one.
             hold: commit the record with the journal's next write (the runner's "attempt
                 succeeded"), not in a transaction of its own; the bytes are in place first.
+            take: the file is the store's from now on (an attempt's output in its scratch
+                directory): on the same filesystem it is moved into place, not copied.
         """
         path = Path(path)
-        tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"), self.fsync)
+        moved = self._take(path) if take and self._fs is None else None
+        if moved is not None:
+            tmp, sha, size = moved
+        else:
+            tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"), self.fsync)
         found = self.index.find(sha)
         # the same bytes keep the name they were first stored under, whatever this file's suffix
         ext = path.suffix.lstrip(".").lower() or DEFAULT_EXT.get(type, "")
@@ -228,6 +235,33 @@ class FileArtifactStore(ArtifactStore):
             tmp.unlink(missing_ok=True)
         old = found[0] if found else None
         return self._record(old, sha, type, ext, size, metadata or {}, lineage or {}, hold)
+
+    def _take(self, path: Path) -> tuple[Path, str, int] | None:
+        """Hash ``path`` and make its bytes durable where it lies; move it into ``.tmp``.
+
+        Saves writing the bytes a second time (a new file, its data, its fsync): the rename
+        that follows in :meth:`put` is the same. ``None`` when it lies on another filesystem.
+        """
+        digest = hashlib.sha256()
+        size = 0
+        with open(path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+            if self.fsync:
+                os.fdatasync(fh.fileno())  # the data (and size) on disk before the rename
+        tmp = self._dir(self._local / ".tmp") / f".take-{uuid.uuid4().hex}"
+        try:
+            os.rename(path, tmp)
+        except OSError:
+            return None  # another filesystem (EXDEV) or not ours to move: copy instead
+        return tmp, digest.hexdigest(), size
+
+    def path_of(self, record: ArtifactRecord) -> Path:
+        """A local file holding ``record``'s bytes, without looking the record up again."""
+        if self._fs is not None:
+            return self.path(record.sha256)
+        return self._local / blob_name(record.sha256, record.ext)
 
     def _upload(self, local: Path, name: str) -> None:
         target = f"{self._remote_root}/{name}"

@@ -36,11 +36,13 @@ class ArtifactStore(abc.ABC):
         metadata: dict[str, Any] | None = None,
         lineage: dict[str, Any] | None = None,
         hold: bool = False,
+        take: bool = False,
     ) -> ArtifactRecord:
         """Store the file's bytes (once) and its record; return the record.
 
         ``hold``: the record may be committed with the journal's next write instead of in a
-        transaction of its own (readers in this process see it at once).
+        transaction of its own (readers in this process see it at once). ``take``: the file
+        is the store's from now on and may be moved into place rather than copied.
         """
 
     @abc.abstractmethod
@@ -50,6 +52,10 @@ class ArtifactStore(abc.ABC):
     @abc.abstractmethod
     def path(self, sha256: str) -> Path:
         """A local file holding the artifact's bytes (materialised from remote storage)."""
+
+    def path_of(self, record: ArtifactRecord) -> Path:
+        """A local file holding ``record``'s bytes (a store may skip the lookup)."""
+        return self.path(record.sha256)
 
     @abc.abstractmethod
     def exists(self, sha256: str) -> bool:
