@@ -10,6 +10,7 @@ attempt can cost is reserved before the call and settled after. Outputs count on
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import shutil
 import time
@@ -314,7 +315,12 @@ class AttemptRunner:
         except PodiumError as exc:
             self._finish(rec, "failed", error=exc)
             raise
-        self.s.journal.put_attempt(rec)
+        if provider.remote or max_cost > 0:
+            self.s.journal.put_attempt(rec)  # money or a remote job: durable before the call
+        else:
+            # a free local attempt: a crash re-runs it whatever was written, so its
+            # "submitted" commits with its outcome, in that one transaction
+            self.s.journal.note_attempt(rec)
         self._emit(unit, "attempt", card.ref, attempt=number, hedge=hedge)
         handle: AttemptHandle | None = None
         t0 = time.monotonic()
@@ -346,8 +352,7 @@ class AttemptRunner:
                 raise
             raise error from None
         finally:
-            # removing a directory costs milliseconds on some filesystems: not on the loop
-            self.s.background.submit(shutil.rmtree, work_dir, True)
+            _clear(work_dir, self.s.background)
         cost = float(result.cost_usd)
         self.s.budget.settle(reservation, cost)
         # the success commits with the step's (or unit's) record the runner writes next, in one
@@ -558,6 +563,15 @@ def _record(
         hedge=hedge,
         metadata={"attempt_no": number, **({"resumed": True} if resume_rec else {})},
     )
+
+
+def _clear(work_dir: Path, background: ThreadPoolExecutor) -> None:
+    """Remove an attempt's scratch directory: at once when its outputs were moved out and it
+    is empty; otherwise off the loop (a tree costs milliseconds on some filesystems)."""
+    try:
+        os.rmdir(work_dir)
+    except OSError:
+        background.submit(shutil.rmtree, work_dir, True)
 
 
 def _input_hashes(inputs: Mapping[str, InputValue]) -> list[str]:

@@ -228,7 +228,8 @@ class Runner:
         job: RunJob,
         plan: Plan,
     ) -> RunOutcome:
-        cost = round(sum(a.cost_usd for a in self.journal.attempts(run_id)), 9)
+        attempts = self.journal.attempts(run_id)
+        cost = round(sum(a.cost_usd for a in attempts), 9)
         self.journal.update_run(
             run_id,
             status=status,
@@ -236,7 +237,7 @@ class Runner:
             wall_s=wall,
             error="; ".join(f"{k}: {v}" for k, v in errors.items()) or None,
         )
-        summary = self._summary(run_id, job.out, plan)
+        summary = self._summary(run_id, job.out, plan, attempts)
         job.s.listener(RunEvent("run", run_id, status, cost_usd=cost))
         return RunOutcome(run_id, status, job.out, job.outputs, cost, wall, summary, errors)
 
@@ -276,7 +277,9 @@ class Runner:
         )
         return run_id, {}, {}
 
-    def _summary(self, run_id: str, out: Path, plan: Plan) -> Path | None:
+    def _summary(
+        self, run_id: str, out: Path, plan: Plan, attempts: list[AttemptRecord]
+    ) -> Path | None:
         """Write the run's summary; a failing report must not undo a finished run."""
         doc = plan.to_dict()
         if self.summarize is not None:
@@ -286,7 +289,7 @@ class Runner:
             except Exception as exc:
                 warnings.warn(f"run summary failed ({exc}); wrote a minimal one", stacklevel=2)
         try:
-            return write_minimal_summary(run_id, self.journal, out, doc)
+            return write_minimal_summary(run_id, self.journal, out, doc, attempts)
         except OSError:
             return None
 
