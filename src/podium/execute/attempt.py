@@ -10,7 +10,6 @@ attempt can cost is reserved before the call and settled after. Outputs count on
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import shutil
 import time
@@ -352,7 +351,9 @@ class AttemptRunner:
                 raise
             raise error from None
         finally:
-            _clear(work_dir, self.s.background)
+            # removing even an empty directory waits on the filesystem's journal while other
+            # steps' artifacts are fsynced (a millisecond here): never on the loop
+            self.s.background.submit(shutil.rmtree, work_dir, True)
         cost = float(result.cost_usd)
         self.s.budget.settle(reservation, cost)
         # the success commits with the step's (or unit's) record the runner writes next, in one
@@ -563,15 +564,6 @@ def _record(
         hedge=hedge,
         metadata={"attempt_no": number, **({"resumed": True} if resume_rec else {})},
     )
-
-
-def _clear(work_dir: Path, background: ThreadPoolExecutor) -> None:
-    """Remove an attempt's scratch directory: at once when its outputs were moved out and it
-    is empty; otherwise off the loop (a tree costs milliseconds on some filesystems)."""
-    try:
-        os.rmdir(work_dir)
-    except OSError:
-        background.submit(shutil.rmtree, work_dir, True)
 
 
 def _input_hashes(inputs: Mapping[str, InputValue]) -> list[str]:
