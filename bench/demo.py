@@ -23,11 +23,15 @@ How it is measured:
    (the runner's scheduling and contention overhead; ≥ 1 when steps compete for cores);
    ``process_wall_over_critical_path`` uses ``wall_s``.
 
+``--repeat N`` (default 1) takes the best of N for the fresh run (each in a fresh store) and for
+each step alone: on a machine shared with other jobs one sample of a 70 s render can drift by
+±40 % with the load, which is enough to push the ratio either side of 1.
+
 Goals (issue 6): ``wall_s`` ≤ 30 on 2 cores, ratio ≤ 1.3. The machine's speed drifts with what
 else runs on it; ``load_avg_1m`` at the start is in the JSON line.
 
-Usage: ``python bench/demo.py [--set key=value ...]`` (``--set`` lowers the workload, e.g.
-``--set shot_seconds=2``; the JSON line then lists the overrides under ``sets``).
+Usage: ``python bench/demo.py [--repeat N] [--set key=value ...]`` (``--set`` lowers the
+workload, e.g. ``--set shot_seconds=2``; the JSON line then lists the overrides under ``sets``).
 Last line: {"bench": "demo", "wall_s": ..., "wall_over_critical_path": ..., ...}
 """
 
@@ -72,17 +76,21 @@ def run_promo(spec: Path, home: Path, out: Path, sets: list[str]) -> tuple[float
     return wall, summary
 
 
-def step_alone(step_id: str, home: Path, tmp: Path, sets: list[str]) -> float:
-    """Seconds ``step_id`` takes re-run alone: every other step comes from the cache."""
+def step_alone(step_id: str, home: Path, tmp: Path, sets: list[str], repeat: int) -> float:
+    """Seconds ``step_id`` takes re-run alone (best of ``repeat``): every other step comes from
+    the cache."""
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     for step in spec["steps"]:
         if step["id"] == step_id:
             step["cache"] = False
     path = tmp / f"alone-{step_id}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    _, summary = run_promo(path, home, tmp / f"out-{step_id}", sets)
-    [row] = [r for r in summary["steps"] if r["key"] == step_id]
-    return float(row["duration_s"])
+    times = []
+    for i in range(repeat):
+        _, summary = run_promo(path, home, tmp / f"out-{step_id}-{i}", sets)
+        [row] = [r for r in summary["steps"] if r["key"] == step_id]
+        times.append(float(row["duration_s"]))
+    return min(times)
 
 
 def critical_path(times: dict[str, float], deps: dict[str, set[str]]) -> float:
@@ -100,13 +108,17 @@ def critical_path(times: dict[str, float], deps: dict[str, set[str]]) -> float:
 def main(argv: list[str]) -> None:
     """Run the bench and print its JSON line last."""
     sets = [a for prev, a in zip(["", *argv], argv, strict=False) if prev == "--set"]
+    repeats = [a for prev, a in zip(["", *argv], argv, strict=False) if prev == "--repeat"]
+    repeat = max(1, int(repeats[-1])) if repeats else 1
     pipeline = load_pipeline(SPEC, dict(s.split("=", 1) for s in sets)).pipeline
     deps = {s.id: step_deps(s) for s in pipeline.steps}
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp_name:
         tmp = Path(tmp_name)
-        home = tmp / "home"
-        wall, summary = run_promo(SPEC, home, tmp / "out", sets)
+        runs = [run_promo(SPEC, tmp / f"home-{i}", tmp / f"out-{i}", sets) for i in range(repeat)]
+        best = min(range(repeat), key=lambda i: float(runs[i][1]["_doc"]["wall_s"]))
+        home = tmp / f"home-{best}"
+        wall, summary = runs[best]
         run_wall = float(summary["_doc"]["wall_s"])
         in_run = {
             r["key"]: round(float(r["duration_s"]), 2)
@@ -116,7 +128,7 @@ def main(argv: list[str]) -> None:
         print(f"fresh run: {wall:.1f} s (runner {run_wall:.1f} s); steps {in_run}", file=sys.stderr)
         alone = {}
         for step in deps:
-            alone[step] = round(step_alone(step, home, tmp, sets), 2)
+            alone[step] = round(step_alone(step, home, tmp, sets, repeat), 2)
             print(f"  {step} alone: {alone[step]:.1f} s", file=sys.stderr)
     path = critical_path(alone, deps)
     conformance = [c["passed"] for c in summary.get("conformance", [])]
@@ -135,6 +147,8 @@ def main(argv: list[str]) -> None:
         "cores": os.cpu_count(),
         "load_avg_1m": round(load, 2),
         "sets": sets,
+        "repeat": repeat,
+        "fresh_walls_s": [round(w, 2) for w, _ in runs],
         "goal": {"wall_s": 30, "wall_over_critical_path": 1.3},
     }
     print(json.dumps(line))

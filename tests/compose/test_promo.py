@@ -156,6 +156,8 @@ def test_conformance_recorded_as_passed(promo: Promo) -> None:
     assert all(c["passed"] for c in recorded)
     names = {k["name"] for c in recorded for k in c["checks"]}
     assert {"integrated_lufs", "true_peak_dbtp", "duration_s", "av_offset_s"} <= names
+    html = (promo.out / "summary.html").read_text(encoding="utf-8")
+    assert "integrated_lufs" in html and all(promo.cut(r).name in html for r in SIZES)
 
 
 @dataclass(frozen=True)
