@@ -6,7 +6,15 @@ caller needs a path. Records (type, metadata, lineage) live in an :class:`Artifa
 in memory, or the ``artifacts`` table of the SQL store.
 
 A write streams the source into a temporary file while hashing it, fsyncs it and renames it
-into place, so a crash never leaves a half-written artifact under its final name.
+into place, so a crash never leaves a half-written artifact under its final name. A file the
+store may *take* (an attempt's output in its scratch directory, same filesystem) is hashed and
+fdatasynced where it lies and renamed in, instead of being written a second time.
+
+What is guaranteed (``fsync=True``): the bytes are on disk before the rename, and the rename
+is on disk (the directory fsynced) before ``put`` returns, hence before the journal names the
+artifact. Against a killed process nothing is lost either way; against power loss the journal
+itself (SQLite WAL, ``synchronous=NORMAL``) may lose its last commits, and whatever a resume
+reuses is re-hashed first (:meth:`FileArtifactStore.exists`).
 """
 
 from __future__ import annotations

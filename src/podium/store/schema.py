@@ -5,7 +5,17 @@ in WAL mode) or PostgreSQL (by URL). Upserts use each dialect's ``ON CONFLICT``.
 
 Durability: every write commits before it returns. SQLite runs with ``journal_mode=WAL`` and
 ``synchronous=NORMAL``: a committed transaction survives the process being killed at any moment
-(what crash-resume needs); only an operating-system crash or power loss may lose the last few.
+(what crash-resume needs); only an operating-system crash or power loss may lose the last few
+(WAL is fsynced at checkpoints, not at each commit), never leaving a half transaction.
+
+A write may be *held* (:meth:`Database.hold`): a record nothing acts on by itself (a step
+``running``, an output's artifact record, an attempt's success before its step's) is not
+committed on its own but in the transaction of the next write, which is always made before
+anything is acted on. So a SIGKILL loses at most held records whose state change had not been
+acted on yet, and a step's artifact records, its attempt's success and its own ``succeeded``
+land together or not at all. On SQLite the upserts go to the driver as plain prepared SQL
+(:class:`RawUpsert`, the same statement and stored values as SQLAlchemy's); PostgreSQL keeps
+SQLAlchemy.
 """
 
 from __future__ import annotations
