@@ -189,7 +189,8 @@ class AttemptRunner:
         records = [self.s.artifacts.get(h) for h in hashes]
         now = time.time()
         card = self.s.catalog.get(model)
-        self.s.journal.put_attempt(
+        # a hit costs nothing and calls nobody: it commits with the step's record
+        self.s.journal.note_attempt(
             AttemptRecord(
                 attempt_id=f"{self.s.run_id}:{unit.key}:cache",
                 run_id=self.s.run_id,
