@@ -34,3 +34,13 @@ def test_odd_sizes_and_wrong_frames_are_refused(tmp_path: Path) -> None:
         writer.write(np.zeros((10, 10, 3), np.uint8))
     writer.abort()
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_an_encoder_that_dies_mid_shot_is_reported_not_hung(tmp_path: Path) -> None:
+    writer = VideoWriter(tmp_path / "dead.mp4", 64, 48, 24)
+    writer._proc.kill()  # ffmpeg gone while frames are still coming (out of disk, OOM kill)
+    with pytest.raises(BadOutput, match="ffmpeg"):
+        for _ in range(200):  # the writer thread notices the broken pipe within a few frames
+            writer.write(np.zeros((48, 64, 3), np.uint8))
+        writer.close()
+    writer.abort()

@@ -7,7 +7,9 @@ and output checks look at what was written.
 
 from __future__ import annotations
 
+import queue
 import subprocess
+import threading
 from pathlib import Path
 from types import TracebackType
 
@@ -22,6 +24,9 @@ RGB8 = NDArray[np.uint8]
 
 class VideoWriter:
     """Writes RGB frames to an H.264 MP4 as they come.
+
+    A writer thread feeds ffmpeg's stdin, so the caller renders the next frame while the pipe
+    drains (a few frames are queued at most).
 
     Args:
         path: the MP4 to write.
@@ -78,19 +83,37 @@ class VideoWriter:
         self._proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=3)
+        self._broken = False
+        self._thread = threading.Thread(target=self._pump, name="video-writer", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        """Write queued frames to ffmpeg until the end marker (or a broken pipe)."""
+        stdin = self._proc.stdin
+        assert stdin is not None
+        while (data := self._queue.get()) is not None:
+            if self._broken:
+                continue  # drain, so that write() never blocks on a dead ffmpeg
+            try:
+                stdin.write(data)
+            except (BrokenPipeError, ValueError):
+                self._broken = True
 
     def write(self, frame: RGB8) -> None:
         """Append one (height, width, 3) uint8 frame."""
         if frame.shape != (self.size[1], self.size[0], 3):
             raise BadOutput(f"frame is {frame.shape}, expected {(self.size[1], self.size[0], 3)}")
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
-        except BrokenPipeError as exc:
-            raise BadOutput(
-                f"ffmpeg stopped while writing {self.path.name}: {self._err()}"
-            ) from exc
+        if self._broken:
+            self._finish_thread()
+            raise BadOutput(f"ffmpeg stopped while writing {self.path.name}: {self._err()}")
+        self._queue.put(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
         self.frames += 1
+
+    def _finish_thread(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
     def _err(self) -> str:
         err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
@@ -99,6 +122,7 @@ class VideoWriter:
 
     def close(self) -> Path:
         """Finish the file; returns its path. Raises :class:`BadOutput` if ffmpeg failed."""
+        self._finish_thread()
         if self._proc.stdin is not None and not self._proc.stdin.closed:
             self._proc.stdin.close()
         code = self._proc.wait(timeout=600)
@@ -113,6 +137,8 @@ class VideoWriter:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
+        self._broken = True
+        self._finish_thread()
         for stream in (self._proc.stdin, self._proc.stderr):
             if stream is not None and not stream.closed:
                 stream.close()

@@ -13,6 +13,7 @@ from typing import Any
 
 import moderngl
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from podium.providers.local.scene import shaders
@@ -181,46 +182,56 @@ def floor_part(kind: int, radius: float) -> GpuPart:
     return _FLOORS[key]
 
 
-def _plane(extent: float) -> MeshPart:
-    v = np.array([[-1, 0, -1], [1, 0, -1], [1, 0, 1], [-1, 0, 1]], dtype=np.float32) * extent
-    v[:, 1] = 0.0
-    n = np.tile(np.array([0, 1, 0], dtype=np.float32), (4, 1))
-    uv = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float32)
-    return MeshPart("floor", "floor", v, n, uv, np.array([[0, 2, 1], [0, 3, 2]], dtype=np.uint32))
+def _plane(extent: float, cells: int = 24) -> MeshPart:
+    """A square floor ``2 * extent`` wide, in ``cells``² quads: llvmpipe's single-sampled
+    rasteriser can stall on a pair of triangles a hundred product-widths across."""
+    ticks = np.linspace(-extent, extent, cells + 1, dtype=np.float32)
+    xs, zs = np.meshgrid(ticks, ticks)
+    v = np.stack([xs.ravel(), np.zeros(xs.size, dtype=np.float32), zs.ravel()], axis=1)
+    n = np.tile(np.array([0, 1, 0], dtype=np.float32), (len(v), 1))
+    uv = (v[:, [0, 2]] / (2 * extent) + 0.5).astype(np.float32)
+    return MeshPart("floor", "floor", v, n, uv, _grid(cells, cells + 1))
 
 
-def _sweep(radius: float) -> MeshPart:
-    """A cyclorama: flat floor, a quarter-circle cove, then a tall back wall."""
+def _grid(rows: int, cols: int) -> NDArray[np.uint32]:
+    """Counter-clockwise (seen from +y / the product) triangles of a ``rows`` × ``cols``-1 grid of
+    vertices laid out row-major with ``cols`` a row."""
+    r, c = np.meshgrid(np.arange(rows), np.arange(cols - 1), indexing="ij")
+    a = (r * cols + c).ravel()
+    b, d = a + cols, a + 1
+    return np.concatenate([np.stack([a, b, b + 1], 1), np.stack([a, b + 1, d], 1)]).astype(
+        np.uint32
+    )
+
+
+def _sweep(radius: float, cells: int = 24) -> MeshPart:
+    """A cyclorama: flat floor, a quarter-circle cove, then a tall back wall (in small quads,
+    as :func:`_plane`)."""
     depth, cove, wall, width = radius * 5.0, radius * 6.0, radius * 40.0, radius * 60.0
-    prof = [(radius * 40.0, 0.0), (-depth, 0.0)]
+    prof = [(z, 0.0) for z in np.linspace(radius * 40.0, -depth, 13)]
     for a in np.linspace(0, np.pi / 2, 16)[1:]:
         prof.append((-depth - cove * np.sin(a), cove * (1 - np.cos(a))))
-    prof.append((-depth - cove, wall))
+    prof += [(-depth - cove, y) for y in np.linspace(cove, wall, 13)[1:]]
     zy = np.array(prof)
     tang = np.gradient(zy, axis=0)
     nrm = np.stack([tang[:, 1], -tang[:, 0]], axis=1)  # (z, y) normal facing the product
     nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
     nrm *= np.sign(nrm[0, 1]) if nrm[0, 1] != 0 else 1.0
     rows = len(zy)
-    xs = np.array([-width, width])
-    verts = np.zeros((2, rows, 3), dtype=np.float32)
-    norms = np.zeros((2, rows, 3), dtype=np.float32)
-    for i, x in enumerate(xs):
-        verts[i, :, 0] = x
-        verts[i, :, 1] = zy[:, 1]
-        verts[i, :, 2] = zy[:, 0]
-        norms[i, :, 1] = nrm[:, 1]
-        norms[i, :, 2] = nrm[:, 0]
-    uvs = np.zeros((2, rows, 2), dtype=np.float32)
-    idx = []
-    for r in range(rows - 1):
-        a, b = r, rows + r
-        idx += [[a, b, b + 1], [a, b + 1, a + 1]]
+    xs = np.linspace(-width, width, cells + 1)
+    verts = np.zeros((len(xs), rows, 3), dtype=np.float32)
+    norms = np.zeros((len(xs), rows, 3), dtype=np.float32)
+    verts[:, :, 0] = xs[:, None]
+    verts[:, :, 1] = zy[None, :, 1]
+    verts[:, :, 2] = zy[None, :, 0]
+    norms[:, :, 1] = nrm[None, :, 1]
+    norms[:, :, 2] = nrm[None, :, 0]
+    uvs = np.zeros((len(xs), rows, 2), dtype=np.float32)
     return MeshPart(
         "sweep",
         "floor",
         verts.reshape(-1, 3),
         norms.reshape(-1, 3),
         uvs.reshape(-1, 2),
-        np.array(idx, dtype=np.uint32),
+        _grid(cells, rows),
     )

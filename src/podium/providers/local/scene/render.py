@@ -4,8 +4,12 @@ product, then the finish (:mod:`.post`).
 Passes, in order: the key light's depth map (sampled with 12-tap PCF for soft shadows); the
 backdrop; the product mirrored under the floor, faded with height (the floor's reflection); the
 floor, blended over that reflection; the product's opaque parts; its glass, back faces then front
-faces; the toon outline. All of it into a 4× multisampled frame, optionally supersampled, which
-is what anti-aliases edges.
+faces; the toon outline. A still goes into a 4× multisampled frame, optionally supersampled,
+which is what anti-aliases its edges. A frame of a moving shot (``motion=True``) is drawn
+without multisampling and anti-aliased by FXAA in the grade pass (motion blurs what FXAA
+misses), with four of the eight PCF compares; the opaque product is laid into the depth buffer
+first, so the floor and the reflection behind it are never shaded; the shadow map is redrawn
+only when the product or the key light moves, not when only the camera does.
 """
 
 from __future__ import annotations
@@ -82,7 +86,13 @@ class Targets:
             depth_attachment=ctx.depth_renderbuffer((width, height), samples=samples),
         )
         self.resolved_tex = ctx.texture((width, height), 4)
+        self.resolved_tex.filter = (moderngl.LINEAR, moderngl.LINEAR)  # FXAA's edge taps
         self.resolved = ctx.framebuffer(color_attachments=[self.resolved_tex])
+        # moving frames draw straight into the texture the grade pass reads: no resolve
+        self.plain = ctx.framebuffer(
+            color_attachments=[self.resolved_tex],
+            depth_attachment=ctx.depth_renderbuffer((width, height)),
+        )
         self.graded = ctx.framebuffer(color_attachments=[ctx.renderbuffer((width, height), 4)])
         self.depth = ctx.framebuffer(
             color_attachments=[ctx.renderbuffer((width, height), 1, dtype="f4")],
@@ -92,6 +102,7 @@ class Targets:
 
 _TARGETS: dict[tuple[int, int], Targets] = {}
 _SHADOW: dict[str, moderngl.Framebuffer | moderngl.Texture] = {}
+_SHADOW_DRAWN: dict[str, object] = {}  # what the shadow map now holds
 
 
 def _targets(width: int, height: int) -> Targets:
@@ -140,7 +151,9 @@ def camera_matrices(scene: Scene, aspect: float) -> tuple[NDArray[np.float64], f
     return proj @ look_at(eye, target, up), dist
 
 
-def render(scene: Scene, width: int, height: int, *, supersample: int = 1) -> NDArray[np.uint8]:
+def render(
+    scene: Scene, width: int, height: int, *, supersample: int = 1, motion: bool = False
+) -> NDArray[np.uint8]:
     """Render ``scene`` to an (height, width, 3) uint8 RGB image, finish included.
 
     Args:
@@ -148,10 +161,13 @@ def render(scene: Scene, width: int, height: int, *, supersample: int = 1) -> ND
         width: output width in pixels.
         height: output height in pixels.
         supersample: render this many times larger and downsample (2 for stills).
+        motion: a frame of a moving shot: FXAA instead of 4× MSAA and a 4-compare PCF
+            (about half the CPU under llvmpipe; the difference is at edges and in the
+            shadow's grain, which motion hides).
     """
     ss = max(1, int(supersample))
     w, h = width * ss, height * ss
-    rgb = _draw(scene, w, h)
+    rgb = _draw(scene, w, h, motion=motion)
     depth = _draw_depth(scene, w, h) if scene.style.dof > 0 else None
     return finish(rgb, depth, scene, (width, height), graded=True)
 
@@ -168,7 +184,11 @@ def _uniforms(prog: moderngl.Program, values: dict[str, object]) -> None:
 
 
 def _common(
-    scene: Scene, vp: NDArray[np.float64], light_vp: NDArray[np.float64], size: tuple[int, int]
+    scene: Scene,
+    vp: NDArray[np.float64],
+    light_vp: NDArray[np.float64],
+    size: tuple[int, int],
+    motion: bool = False,
 ) -> dict[str, object]:
     lights = scene.lighting.lights[:4]
     pad = 4 - len(lights)
@@ -203,6 +223,7 @@ def _common(
         "u_light_vp": _gl(light_vp),
         "u_shadows": scene.shadows,
         "u_shadow_soft": 0.004 + 0.02 * lights[0].size if lights else 0.01,
+        "u_shadow_step": 2 if motion else 1,
         "u_toon": scene.style.toon_steps,
         "u_exposure": EXPOSURE,
         "u_shadow": 0,
@@ -287,7 +308,11 @@ def _draw_product(
         if part.part.role == "label":
             if not scene.label.text and not scene.label.image:
                 continue
-            gl.label_texture(scene.label, part.label_aspect).use(1)
+            tex = gl.label_texture(scene.label, part.label_aspect)
+            # llvmpipe's anisotropic filter can spin for seconds on the single-sampled frames
+            # of a move (seen on a mirrored label): trilinear there, 8× only for stills
+            tex.anisotropy = 1.0 if mirror or common.get("u_shadow_step", 1) != 1 else 8.0
+            tex.use(1)
         _uniforms(prog, values)
         if is_glass and not mirror:
             fbo = ctx.fbo
@@ -303,34 +328,25 @@ def _draw_product(
             part.vaos["product"].render()
 
 
-def _draw(scene: Scene, w: int, h: int) -> NDArray[np.uint8]:
+def _draw(scene: Scene, w: int, h: int, *, motion: bool = False) -> NDArray[np.uint8]:
     ctx = gl.context()
     vp, _ = camera_matrices(scene, w / h)
     light_vp = _light_matrix(scene)
-    shadow_fbo, shadow_tex = _shadow_target()
-    model = _gl(_model(scene.product.yaw_deg))
-    shadow_prog = gl.programs()["shadow"]
-    if scene.shadows:
-        shadow_fbo.use()
-        shadow_fbo.clear(depth=1.0)
-        ctx.enable(moderngl.DEPTH_TEST)
-        ctx.disable(moderngl.CULL_FACE)
-        _uniforms(shadow_prog, {"u_vp": _gl(light_vp), "u_model": model, "u_inflate": 0.0})
-        for part in _parts(scene):
-            part.vaos["shadow"].render()
+    shadow_tex = _shadow_pass(scene, light_vp)
     targets = _targets(w, h)
-    fbo = targets.msaa
+    fbo = targets.plain if motion else targets.msaa
     fbo.use()
     bg = scene.background
     fbo.clear(*bg.bottom, 1.0, depth=1.0)
     shadow_tex.use(0)
-    common = _common(scene, vp, light_vp, (w, h))
+    common = _common(scene, vp, light_vp, (w, h), motion)
     common["u_inv_vp"] = _gl(np.asarray(np.linalg.inv(vp), dtype=np.float64))
     if bg.kind != "sweep":  # the sweep's own wall fills the frame behind the product
         ctx.disable(moderngl.DEPTH_TEST)
         _uniforms(gl.programs()["backdrop"], common)
         gl.fullscreen().render()
     ctx.enable(moderngl.DEPTH_TEST)
+    _depth_prepass(scene, common, fbo)
     # the floor is opaque and writes no depth: the product's reflection, below it, is blended
     # over it afterwards (cheaper than blending the whole floor over the reflection)
     floor = gl.floor_part(BG_KINDS.get(bg.kind, 2), radius(scene.product))
@@ -349,20 +365,59 @@ def _draw(scene: Scene, w: int, h: int) -> NDArray[np.uint8]:
         ctx.front_face = "cw"
         _draw_product(scene, {**common, "u_fade": reflect}, mirror=True)
         ctx.front_face = "ccw"
+    ctx.depth_func = "<="  # the opaque product is shaded where the pre-pass left it
     _draw_product(scene, common, glass=False)
+    ctx.depth_func = "<"
     if scene.style.outline > 0:
         _outline(scene, common, h)
     _draw_product(scene, common, glass=True)
     ctx.disable(moderngl.BLEND)
-    ctx.copy_framebuffer(targets.resolved, fbo)
-    _grade(scene, targets, (w, h))
-    raw = targets.graded.read(components=3)
-    img = np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3)
-    return np.ascontiguousarray(img[::-1])
+    if not motion:
+        ctx.copy_framebuffer(targets.resolved, fbo)
+    _grade(scene, targets, (w, h), fxaa=motion)
+    pixels = bytearray(w * h * 3)  # the grade pass flipped the rows: top row first
+    targets.graded.read_into(pixels, components=3)
+    return np.frombuffer(pixels, dtype=np.uint8).reshape(h, w, 3)
 
 
-def _grade(scene: Scene, targets: Targets, size: tuple[int, int]) -> None:
-    """The mood's grade and vignette as one full-screen pass on the resolved frame."""
+def _shadow_pass(scene: Scene, light_vp: NDArray[np.float64]) -> moderngl.Texture:
+    """The key light's depth map, redrawn only when the product or the light has moved."""
+    shadow_fbo, shadow_tex = _shadow_target()
+    key = (scene.product, light_vp.tobytes())
+    if not scene.shadows or _SHADOW_DRAWN.get("key") == key:
+        return shadow_tex
+    ctx = gl.context()
+    shadow_fbo.use()
+    shadow_fbo.clear(depth=1.0)
+    ctx.enable(moderngl.DEPTH_TEST)
+    ctx.disable(moderngl.CULL_FACE)
+    model = _gl(_model(scene.product.yaw_deg))
+    _uniforms(gl.programs()["shadow"], {"u_vp": _gl(light_vp), "u_model": model, "u_inflate": 0.0})
+    for part in _parts(scene):
+        part.vaos["shadow"].render()
+    _SHADOW_DRAWN["key"] = key
+    return shadow_tex
+
+
+def _depth_prepass(scene: Scene, common: dict[str, object], fbo: moderngl.Framebuffer) -> None:
+    """Lay the opaque product into the depth buffer, so what it hides is never shaded."""
+    prog = gl.programs()["shadow"]  # the same vertex shader as the product: the same depths
+    _uniforms(prog, {"u_vp": common["u_vp"], "u_model": _gl(_model(scene.product.yaw_deg))})
+    _uniforms(prog, {"u_inflate": 0.0})
+    fbo.color_mask = (False, False, False, False)
+    for part in _parts(scene):
+        values = _material(scene, part)
+        if float(values["u_opacity"]) < 1.0:  # type: ignore[arg-type]
+            continue
+        if part.part.role == "label" and not scene.label.text and not scene.label.image:
+            continue
+        part.vaos["shadow"].render()
+    fbo.color_mask = (True, True, True, True)
+
+
+def _grade(scene: Scene, targets: Targets, size: tuple[int, int], *, fxaa: bool = False) -> None:
+    """The mood's grade and vignette (and FXAA for moving frames) as one full-screen pass on
+    the resolved frame; it writes the rows flipped, top row first."""
     ctx = gl.context()
     g = scene_grade(scene)
     targets.graded.use()
@@ -381,6 +436,7 @@ def _grade(scene: Scene, targets: Targets, size: tuple[int, int]) -> None:
             "u_split_low": tuple(low),
             "u_split_high": tuple(high),
             "u_viewport": (float(size[0]), float(size[1])),
+            "u_fxaa": fxaa,
         },
     )
     gl.fullscreen("grade").render()

@@ -75,6 +75,7 @@ uniform mat4 u_light_vp;
 uniform sampler2DShadow u_shadow;
 uniform bool u_shadows;
 uniform float u_shadow_soft;
+uniform int u_shadow_step;      // 1: all 8 PCF compares; 2: four of them
 uniform int u_toon;
 uniform float u_exposure;
 
@@ -88,10 +89,11 @@ float shadow_at(vec3 p, vec3 n) {
     vec3 s = lp.xyz / lp.w * 0.5 + 0.5;
     if (s.x < 0.0 || s.x > 1.0 || s.y < 0.0 || s.y > 1.0 || s.z > 1.0) return 1.0;
     float lit = 0.0;
-    for (int i = 0; i < 8; i++) {  // 8 bilinear-filtered compares: 32 taps of PCF
+    // 8 bilinear-filtered compares (32 taps of PCF), or every other one for moving frames
+    for (int i = 0; i < 8; i += u_shadow_step) {
         lit += texture(u_shadow, vec3(s.xy + POISSON[i] * u_shadow_soft, s.z - 0.0015));
     }
-    return lit / 8.0;
+    return lit * float(u_shadow_step) / 8.0;
 }
 
 vec3 backdrop(vec2 uv) {
@@ -111,7 +113,7 @@ vec3 studio_env(vec3 d, float rough) {
     vec3 c = mix(u_floor * 0.25, mix(u_bg_bottom, u_bg_top, 0.5) * 0.45, smoothstep(0.4, 0.6, t));
     c += u_ambient * 0.5;
     float gloss = 40.0 * exp(-rough * 8.0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < u_nlights; i++) {
         vec3 ld = u_ldir[i];
         // a tall strip card: wide in height, narrow across, as softboxes are
         vec3 side = u_lside[i];
@@ -140,7 +142,7 @@ float band(float x) {
 // ``others`` scales every lamp but the key: fills and rims are flagged off the floor, as on a set
 vec3 diffuse_light(vec3 p, vec3 n, vec3 albedo, float sh, float others) {
     vec3 c = vec3(0.0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < u_nlights; i++) {
         float nl = band(max(dot(n, normalize(u_lpos[i] - p)), 0.0));
         c += albedo * nl * u_lcol[i] * ((i == 0) ? sh : others);
     }
@@ -151,7 +153,7 @@ vec3 diffuse_light(vec3 p, vec3 n, vec3 albedo, float sh, float others) {
 vec3 direct(vec3 p, vec3 n, vec3 v, vec3 diffuse, vec3 f0, float rough, float sh) {
     vec3 c = vec3(0.0);
     float nv = max(dot(n, v), 1e-3);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < u_nlights; i++) {
         vec3 l = normalize(u_lpos[i] - p);
         float nl = band(max(dot(n, l), 0.0));
         if (nl <= 0.0) continue;
@@ -348,11 +350,42 @@ uniform bool u_split;
 uniform vec3 u_split_low;
 uniform vec3 u_split_high;
 uniform vec2 u_viewport;
+uniform bool u_fxaa;
 out vec4 f_color;
 const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
-// the mood's grade, the same maths as post.grade_image (no lift, gamma 1)
+
+// FXAA (after Lottes): where the luma contrast says edge, blend along the edge's direction.
+// Moving frames use it instead of multisampling; flat areas leave after five fetches.
+float luma_at(ivec2 q) {
+    return dot(texelFetch(u_image, clamp(q, ivec2(0), ivec2(u_viewport) - 1), 0).rgb, LUMA);
+}
+
+vec3 fxaa(ivec2 p) {
+    vec3 m = texelFetch(u_image, p, 0).rgb;
+    float lnw = luma_at(p + ivec2(-1, 1));
+    float lne = luma_at(p + ivec2(1, 1));
+    float lsw = luma_at(p + ivec2(-1, -1));
+    float lse = luma_at(p + ivec2(1, -1));
+    float lm = dot(m, LUMA);
+    float lo = min(lm, min(min(lnw, lne), min(lsw, lse)));
+    float hi = max(lm, max(max(lnw, lne), max(lsw, lse)));
+    if (hi - lo < max(0.0312, hi * 0.125)) return m;
+    vec2 dir = vec2(-((lnw + lne) - (lsw + lse)), (lnw + lsw) - (lne + lse));
+    float reduce = max((lnw + lne + lsw + lse) * 0.03125, 1.0 / 128.0);
+    dir = clamp(dir / (min(abs(dir.x), abs(dir.y)) + reduce), -8.0, 8.0) / u_viewport;
+    vec2 uv = (vec2(p) + 0.5) / u_viewport;
+    vec3 a = 0.5 * (texture(u_image, uv - dir / 6.0).rgb + texture(u_image, uv + dir / 6.0).rgb);
+    vec3 b = a * 0.5 + 0.25 * (texture(u_image, uv - dir * 0.5).rgb
+                               + texture(u_image, uv + dir * 0.5).rgb);
+    float lb = dot(b, LUMA);
+    return (lb < lo || lb > hi) ? a : b;
+}
+
+// the mood's grade, the same maths as post.grade_image (no lift, gamma 1); rows are flipped
+// here so that the read-back comes top row first, as images are stored
 void main() {
-    vec3 c = texelFetch(u_image, ivec2(gl_FragCoord.xy), 0).rgb * u_tint;
+    ivec2 p = ivec2(gl_FragCoord.x, u_viewport.y - gl_FragCoord.y);
+    vec3 c = (u_fxaa ? fxaa(p) : texelFetch(u_image, p, 0).rgb) * u_tint;
     if (u_split) {
         float l = dot(c, LUMA);
         c += u_split_low * (1.0 - l) * (1.0 - l) + u_split_high * l * l;
@@ -361,8 +394,8 @@ void main() {
     c = (c - 0.5) * u_contrast + 0.5;
     float l = dot(c, LUMA);
     c = l + (c - l) * u_saturation;
-    vec2 p = gl_FragCoord.xy / u_viewport * 2.0 - 1.0;
-    c *= 1.0 - u_vignette * max(dot(p, p) - 0.35, 0.0) * 0.75;
+    vec2 q = gl_FragCoord.xy / u_viewport * 2.0 - 1.0;
+    c *= 1.0 - u_vignette * max(dot(q, q) - 0.35, 0.0) * 0.75;
     f_color = vec4(clamp(c, 0.0, 1.0), 1.0);
 }
 """
