@@ -221,11 +221,11 @@ class FileArtifactStore(ArtifactStore):
                 directory): on the same filesystem it is moved into place, not copied.
         """
         path = Path(path)
-        moved = self._take(path) if take and self._fs is None else None
-        if moved is not None:
-            tmp, sha, size = moved
-        else:
-            tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"), self.fsync)
+        if take and self._fs is None:
+            taken = self._take(path, type, metadata, lineage, hold)
+            if taken is not None:
+                return taken
+        tmp, sha, size = _copy_hashing(path, self._dir(self._local / ".tmp"), self.fsync)
         found = self.index.find(sha)
         # the same bytes keep the name they were first stored under, whatever this file's suffix
         ext = path.suffix.lstrip(".").lower() or DEFAULT_EXT.get(type, "")
@@ -244,11 +244,19 @@ class FileArtifactStore(ArtifactStore):
         old = found[0] if found else None
         return self._record(old, sha, type, ext, size, metadata or {}, lineage or {}, hold)
 
-    def _take(self, path: Path) -> tuple[Path, str, int] | None:
-        """Hash ``path`` and make its bytes durable where it lies; move it into ``.tmp``.
+    def _take(
+        self,
+        path: Path,
+        type: str,
+        metadata: dict[str, Any] | None,
+        lineage: dict[str, Any] | None,
+        hold: bool,
+    ) -> ArtifactRecord | None:
+        """Store ``path`` by renaming it into place: hashed and fdatasynced where it lies.
 
-        Saves writing the bytes a second time (a new file, its data, its fsync): the rename
-        that follows in :meth:`put` is the same. ``None`` when it lies on another filesystem.
+        Saves writing the bytes a second time (a new file, its data, its fsync) and a rename
+        through ``.tmp``: the file is complete and durable before its final name appears.
+        ``None`` when it cannot be renamed there (another filesystem): the caller copies.
         """
         digest = hashlib.sha256()
         size = 0
@@ -258,12 +266,19 @@ class FileArtifactStore(ArtifactStore):
                 size += len(chunk)
             if self.fsync:
                 os.fdatasync(fh.fileno())  # the data (and size) on disk before the rename
-        tmp = self._dir(self._local / ".tmp") / f".take-{uuid.uuid4().hex}"
+        sha = digest.hexdigest()
+        found = self.index.find(sha)
+        ext = path.suffix.lstrip(".").lower() or DEFAULT_EXT.get(type, "")
+        ext = found[0].ext if found else ext
+        final = self._local / blob_name(sha, ext)
         try:
-            os.rename(path, tmp)
+            os.replace(path, self._dir(final.parent) / final.name)
         except OSError:
             return None  # another filesystem (EXDEV) or not ours to move: copy instead
-        return tmp, digest.hexdigest(), size
+        if self.fsync:
+            _fsync_dir(final.parent)
+        old = found[0] if found else None
+        return self._record(old, sha, type, ext, size, metadata or {}, lineage or {}, hold)
 
     def path_of(self, record: ArtifactRecord) -> Path:
         """A local file holding ``record``'s bytes, without looking the record up again."""
