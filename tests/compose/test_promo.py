@@ -160,6 +160,35 @@ def test_conformance_recorded_as_passed(promo: Promo) -> None:
     assert "integrated_lufs" in html and all(promo.cut(r).name in html for r in SIZES)
 
 
+GREEN = (30, 120, 30)
+
+
+def _share(rgb: np.ndarray, colour: tuple[int, int, int], within: float = 50.0) -> float:
+    return float(np.mean(np.linalg.norm(rgb[..., :3] - np.array(colour), axis=2) < within))
+
+
+def test_a_label_image_goes_on_the_product_and_the_end_card(
+    promo: Promo, home: Path, tmp_path: Path
+) -> None:
+    """The optional ``label`` input: label art on the stills, logo on the end card."""
+    from PIL import Image, ImageDraw
+
+    label = Image.new("RGB", (400, 200), (250, 210, 40))
+    ImageDraw.Draw(label).ellipse((150, 50, 250, 150), fill=GREEN)
+    label.save(tmp_path / "label.png")
+    sets = (*LIGHT, 'aspect_ratios=["16:9"]', f"label={tmp_path / 'label.png'}")
+    run = run_promo(home, tmp_path / "out", sets)
+
+    def still(p: Promo) -> np.ndarray:
+        return np.asarray(Image.open(p.out / "hero-0.png").convert("RGB"), dtype=np.float32)
+
+    assert _share(still(run), GREEN) > max(0.002, 10 * _share(still(promo), GREEN))
+    card = frame_at(run.cut("16:9"), 17.8, tmp_path)
+    plain = frame_at(promo.cut("16:9"), 17.8, tmp_path)
+    assert _share(card, GREEN) > 0.0005 and _share(plain, GREEN) < 0.0001
+    assert all(r["cache_hit"] for r in run.rows("voice") + run.rows("music"))
+
+
 @dataclass(frozen=True)
 class Case:
     """One row of the failure matrix."""
