@@ -9,6 +9,7 @@ WebVTT subtitles).
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import tempfile
@@ -50,9 +51,9 @@ class EspeakEngine(SpeechEngine):
         return {"voice": self._voice(card, options), "engine": "espeak-ng", "backend": backend}
 
     def _voice(self, card: ModelCard, options: VoiceOptions) -> str:
-        voice = options.voice or card.extra.get("default_voice", "en-us")
-        # a Piper voice name means nothing to espeak: speak American English instead
-        return str(voice) if "-" in str(voice) or len(str(voice)) <= 3 else "en-us"
+        voice = str(options.voice or card.extra.get("default_voice", "en-us"))
+        # another engine's voice name ("joe") means nothing to espeak: speak American English
+        return voice if voice.lower() in known_voices() else "en-us"
 
     def sample_rate(self, card: ModelCard, options: VoiceOptions) -> int:
         """The card's rate (espeak-ng makes 22050 Hz)."""
@@ -71,6 +72,26 @@ class EspeakEngine(SpeechEngine):
             samples, got = _run_program(program, text, voice, wpm, pitch)
         rate = self.sample_rate(card, options)
         return Spoken(samples=np.asarray(resample(samples, got, rate), dtype=np.float32) * 0.9)
+
+
+@functools.cache
+def known_voices() -> frozenset[str]:
+    """Voice names espeak-ng knows, from its data directory (``lang/<family>/<name>``)."""
+    roots = [
+        Path(p) for p in ("/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/share/espeak-ng-data")
+    ]
+    try:
+        import espeakng_loader
+
+        roots.append(Path(espeakng_loader.get_data_path()))
+    except (ImportError, AttributeError):
+        pass
+    names = {"en-us"}
+    for root in roots:
+        lang = root / "lang"
+        if lang.is_dir():
+            names.update(p.name.lower() for p in lang.rglob("*") if p.is_file())
+    return frozenset(names)
 
 
 def _run_program(program: str, text: str, voice: str, wpm: int, pitch: int) -> tuple[Any, int]:
