@@ -234,7 +234,13 @@ class RunJob:
     async def _run_step(self, step: Step) -> StepOutputs:
         decision = self.plan.decisions[step.id]
         resolver = Resolver(self.pipeline, self.loaded.inputs, self.finished, self._input_artifact)
-        units = build_units(step, resolver, base_seed=self.base_seed, retry=self.pipeline.retry)
+        units = build_units(
+            step,
+            resolver,
+            base_seed=self.base_seed,
+            retry=self.pipeline.retry,
+            profile=self.s.settings.profile,
+        )
         now = time.time()
         # "running" is acted on by nothing: it rides with the first attempt's write (one commit)
         self._record_step(step.id, "running", started_at=now, model=decision.chosen, soon=True)

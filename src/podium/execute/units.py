@@ -20,7 +20,7 @@ from podium.spec.fanout import apply, expand, explicit_seed, fans_out
 from podium.spec.models import Pipeline, RetryPolicy, Step
 from podium.spec.references import Ref, resolve
 from podium.spec.seeds import step_seed
-from podium.spec.vocabulary import TASK_INPUTS, ArtifactType
+from podium.spec.vocabulary import TASK_INPUTS, ArtifactType, Task
 from podium.store.records import ArtifactRecord
 
 ARTIFACT_INPUT_TYPES = {t.value for t in ArtifactType}
@@ -137,6 +137,7 @@ def build_units(
     *,
     base_seed: int,
     retry: RetryPolicy,
+    profile: str | None = None,
 ) -> list[Unit]:
     """The units of work of ``step``, references resolved.
 
@@ -145,10 +146,14 @@ def build_units(
         resolver: looks references up.
         base_seed: the pipeline seed (``consistency.seed`` or ``--seed``).
         retry: the pipeline's retry policy (the step's own wins).
+        profile: the output profile (``--profile``) a final cut gets unless its params say one;
+            part of its params, so a delivery cut never hits a demo cut's cache entry.
     """
     policy = step.retry or retry
 
     def unit(key: str, index: int | None, prompt: Any, params: dict[str, Any], seed: int) -> Unit:
+        if profile and step.task == Task.COMPOSE_VIDEO and "profile" not in params:
+            params = {**params, "profile": profile}
         inputs = _inputs(step, resolve(step.inputs, resolver), prompt)
         return Unit(
             key,
