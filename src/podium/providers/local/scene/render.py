@@ -295,7 +295,12 @@ def _material(scene: Scene, part: gl.GpuPart) -> dict[str, object]:
 
 
 def _draw_product(
-    scene: Scene, common: dict[str, object], *, mirror: bool = False, glass: bool | None = None
+    scene: Scene,
+    common: dict[str, object],
+    *,
+    mirror: bool = False,
+    glass: bool | None = None,
+    motion: bool = False,
 ) -> None:
     ctx = gl.context()
     prog = gl.programs()["product"]
@@ -311,7 +316,7 @@ def _draw_product(
             tex = gl.label_texture(scene.label, part.label_aspect)
             # llvmpipe's anisotropic filter can spin for seconds on the single-sampled frames
             # of a move (seen on a mirrored label): trilinear there, 8× only for stills
-            tex.anisotropy = 1.0 if mirror or common.get("u_shadow_step", 1) != 1 else 8.0
+            tex.anisotropy = 1.0 if mirror or motion else 8.0
             tex.use(1)
         _uniforms(prog, values)
         if is_glass and not mirror:
@@ -363,14 +368,14 @@ def _draw(scene: Scene, w: int, h: int, *, motion: bool = False) -> NDArray[np.u
     ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
     if reflect > 0:
         ctx.front_face = "cw"
-        _draw_product(scene, {**common, "u_fade": reflect}, mirror=True)
+        _draw_product(scene, {**common, "u_fade": reflect}, mirror=True, motion=motion)
         ctx.front_face = "ccw"
     ctx.depth_func = "<="  # the opaque product is shaded where the pre-pass left it
-    _draw_product(scene, common, glass=False)
+    _draw_product(scene, common, glass=False, motion=motion)
     ctx.depth_func = "<"
     if scene.style.outline > 0:
         _outline(scene, common, h)
-    _draw_product(scene, common, glass=True)
+    _draw_product(scene, common, glass=True, motion=motion)
     ctx.disable(moderngl.BLEND)
     if not motion:
         ctx.copy_framebuffer(targets.resolved, fbo)
