@@ -158,3 +158,18 @@ def test_check_names_what_is_missing(tmp_path: Path, settings: Settings) -> None
     provider = DiffusersProvider(settings)
     reason = provider.check(card_for(tmp_path / "nowhere"))
     assert reason is not None and "model_index.json" in reason
+
+
+def test_check_names_an_unset_weights_variable(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podium.catalog import load_catalog
+    from podium.providers.diffusers import DiffusersProvider
+
+    monkeypatch.delenv("PODIUM_DIFFUSERS_WEIGHTS", raising=False)
+    card = load_catalog().get("diffusers/local-sd")
+    reason = DiffusersProvider(settings).check(card)
+    assert (
+        reason
+        == "PODIUM_DIFFUSERS_WEIGHTS is not set (the directory of a saved diffusers pipeline)"
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -152,6 +153,10 @@ class DiffusersProvider(Provider):
                 return (
                     f"Python package {module!r} is not installed (pip install 'podium[diffusers]')"
                 )
+        unset = re.findall(r"\$\{?([A-Z_][A-Z0-9_]*)", str(card.extra.get("weights_dir") or ""))
+        missing = [name for name in unset if not os.environ.get(name)]
+        if missing:
+            return f"{missing[0]} is not set (the directory of a saved diffusers pipeline)"
         path = weights_dir(card)
         if path is None:
             return "the card names no weights directory (extra.weights_dir)"
