@@ -90,8 +90,7 @@ def _shot_filters(shots: Sequence[InputArtifact], plan: CutPlan) -> list[str]:
         crop = cover_crop((v.width, v.height), (w, h), focus_of(shot.metadata, shot.path, duration))
         chains.append(
             f"[{i}:v]setpts=PTS-STARTPTS,fps={plan.fps},"
-            f"scale={crop.scaled[0]}:{crop.scaled[1]}:flags=lanczos,"
-            f"crop={w}:{h}:{crop.offset[0]}:{crop.offset[1]},setsar=1,format=yuv420p,"
+            f"{crop.filter()},setsar=1,format=yuv420p,"
             f"tpad=stop_mode=clone:stop_duration={plan.shot_s:.4f},"
             f"trim=duration={plan.shot_s:.4f},setpts=PTS-STARTPTS[s{i}]"
         )
