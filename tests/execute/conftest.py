@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from podium.catalog.catalog import load_catalog
-from podium.execute import LocalExecutor, RunEvent, Runner
-from podium.plan.router import Router
+from podium.execute import RunEvent, Runner, local_runner
 from podium.providers.registry import ProviderRegistry
 from podium.settings import Settings
 from podium.spec.loader import LoadedSpec, load_pipeline_text
@@ -48,24 +47,8 @@ def build(
     """A harness over ``store`` (a fresh in-memory one by default)."""
     store = store or memory_store()
     catalog = load_catalog([CARDS], shipped=False)
-    executor = LocalExecutor(settings)
-    registry = ProviderRegistry(
-        settings,
-        classes=testing_providers(),
-        client_factory=client_factory,
-        extra_kwargs=executor.provider_kwargs(),
-    )
-    router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
-    runner = Runner(
-        settings,
-        catalog,
-        registry,
-        router,
-        journal=store.journal,
-        artifacts=store.artifacts,
-        cache=store.cache,
-        state=store.state,
-        executor=executor,
+    runner, registry, _ = local_runner(
+        settings, catalog, store, classes=testing_providers(), client_factory=client_factory
     )
     return Harness(settings, store, runner, registry)
 

@@ -15,9 +15,7 @@ from pathlib import Path
 
 async def main(spec: Path, product: str, run_id: str | None) -> None:
     from podium.catalog.catalog import load_catalog
-    from podium.execute import LocalExecutor, Runner
-    from podium.plan.router import Router
-    from podium.providers.registry import ProviderRegistry
+    from podium.execute import local_runner
     from podium.settings import load_settings
     from podium.spec.loader import load_pipeline
     from podium.store.open import open_store
@@ -26,20 +24,7 @@ async def main(spec: Path, product: str, run_id: str | None) -> None:
     settings = load_settings()
     catalog = load_catalog(catalog_dirs(settings))
     store = open_store(settings)
-    executor = LocalExecutor(settings)
-    registry = ProviderRegistry(settings, extra_kwargs=executor.provider_kwargs())
-    router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
-    runner = Runner(
-        settings,
-        catalog,
-        registry,
-        router,
-        journal=store.journal,
-        artifacts=store.artifacts,
-        cache=store.cache,
-        state=store.state,
-        executor=executor,
-    )
+    runner, registry, executor = local_runner(settings, catalog, store)
     loaded = load_pipeline(spec, {"product": product})
     outcome = await runner.run(loaded, resume_run_id=run_id, out_dir=spec.parent / product)
     await registry.aclose()

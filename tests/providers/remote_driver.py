@@ -15,9 +15,7 @@ from pathlib import Path
 
 async def main(spec: Path, out_dir: Path, run_id: str | None) -> None:
     from podium.catalog.catalog import load_catalog
-    from podium.execute import LocalExecutor, Runner
-    from podium.plan.router import Router
-    from podium.providers.registry import ProviderRegistry
+    from podium.execute import local_runner
     from podium.settings import load_settings
     from podium.spec.loader import load_pipeline
     from podium.store.open import open_store
@@ -25,20 +23,7 @@ async def main(spec: Path, out_dir: Path, run_id: str | None) -> None:
     settings = load_settings()
     catalog = load_catalog(settings.catalog_dirs)
     store = open_store(settings)
-    executor = LocalExecutor(settings)
-    registry = ProviderRegistry(settings, extra_kwargs=executor.provider_kwargs())
-    router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
-    runner = Runner(
-        settings,
-        catalog,
-        registry,
-        router,
-        journal=store.journal,
-        artifacts=store.artifacts,
-        cache=store.cache,
-        state=store.state,
-        executor=executor,
-    )
+    runner, registry, executor = local_runner(settings, catalog, store)
     outcome = await runner.run(load_pipeline(spec, {}), resume_run_id=run_id, out_dir=out_dir)
     await registry.aclose()
     await executor.shutdown()

@@ -24,9 +24,9 @@ from podium.cli.app import app, err_console
 from podium.cli.models import cli_catalog
 from podium.cli.plan import load_spec, parse_sets
 from podium.errors import PodiumError
-from podium.execute import LocalExecutor, RunEvent, Runner, RunOutcome
+from podium.execute import LocalExecutor, RunEvent, Runner, RunOutcome, local_runner
 from podium.execute.progress import ProgressView
-from podium.plan import Router, parse_policy
+from podium.plan import parse_policy
 from podium.providers.registry import ProviderRegistry
 from podium.report.summary import write_summary
 from podium.settings import Settings, load_settings
@@ -54,25 +54,11 @@ def session(settings: Settings) -> Iterator[Session]:
     """Open the store, the worker pool and the providers; close them all afterwards."""
     catalog = cli_catalog(settings)
     store = open_store(settings)
-    executor = LocalExecutor(settings)
-    registry = ProviderRegistry(settings, extra_kwargs=executor.provider_kwargs())
-    router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
 
     def summarize(run_id: str, out_dir: Path, plan: Mapping[str, Any]) -> tuple[Path, Path]:
         return write_summary(run_id, store.journal, store.artifacts, out_dir, plan)
 
-    runner = Runner(
-        settings,
-        catalog,
-        registry,
-        router,
-        journal=store.journal,
-        artifacts=store.artifacts,
-        cache=store.cache,
-        state=store.state,
-        executor=executor,
-        summarize=summarize,
-    )
+    runner, registry, executor = local_runner(settings, catalog, store, summarize=summarize)
     try:
         yield Session(settings, catalog, store, executor, registry, runner)
     finally:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from podium.catalog.catalog import Catalog
 from podium.errors import BudgetExceeded
 from podium.execute.attempt import Services
@@ -31,10 +33,12 @@ from podium.execute.job import Loaded, RunJob, RunOutput
 from podium.execute.summary import write_minimal_summary
 from podium.plan.decision import Plan
 from podium.plan.router import Router
+from podium.providers.base import Provider
 from podium.providers.registry import ProviderRegistry
 from podium.settings import Settings
 from podium.spec.models import Weights
 from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore
+from podium.store.open import Store
 from podium.store.records import AttemptRecord, RunRecord, StepRecord
 
 Summarize = Callable[[str, Path, Mapping[str, Any]], Path | tuple[Path, ...]]
@@ -326,3 +330,49 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def local_runner(
+    settings: Settings,
+    catalog: Catalog,
+    store: Store,
+    *,
+    classes: Mapping[str, type[Provider]] | None = None,
+    client_factory: Callable[[str], httpx.AsyncClient] | None = None,
+    summarize: Summarize | None = None,
+) -> tuple[Runner, ProviderRegistry, LocalExecutor]:
+    """A :class:`Runner` over ``store`` on the local executor, with its providers and router.
+
+    The executor's worker pool is handed to the ``local`` provider, and the router reads the
+    store's ledger (observed stats) and breakers. The caller closes the registry
+    (``aclose``), the executor (``shutdown``) and the store.
+
+    Args:
+        settings: the process's settings.
+        catalog: the model cards to route over.
+        store: journal, artifacts, cache and breaker state.
+        classes: provider classes by name (default: every installed plug-in).
+        client_factory: builds each remote provider's HTTP client.
+        summarize: writes a finished run's report.
+    """
+    executor = LocalExecutor(settings)
+    registry = ProviderRegistry(
+        settings,
+        classes=classes,
+        client_factory=client_factory,
+        extra_kwargs=executor.provider_kwargs(),
+    )
+    router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
+    runner = Runner(
+        settings,
+        catalog,
+        registry,
+        router,
+        journal=store.journal,
+        artifacts=store.artifacts,
+        cache=store.cache,
+        state=store.state,
+        executor=executor,
+        summarize=summarize,
+    )
+    return runner, registry, executor

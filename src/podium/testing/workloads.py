@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podium.catalog.catalog import load_catalog
-from podium.execute import LocalExecutor, Runner
-from podium.plan.router import Router
+from podium.execute import LocalExecutor, Runner, local_runner
 from podium.providers.base import Provider
 from podium.providers.registry import ProviderRegistry
 from podium.settings import Settings
@@ -127,20 +126,4 @@ def testing_providers() -> dict[str, type[Provider]]:
 def fake_runner(settings: Settings, store: Store, *, extra_cards: tuple[Path, ...] = ()) -> Bench:
     """A runner on ``store`` whose catalog is the testing providers' cards (plus ``extra``)."""
     catalog = load_catalog([CARDS, *extra_cards], shipped=False)
-    executor = LocalExecutor(settings)
-    registry = ProviderRegistry(
-        settings, classes=testing_providers(), extra_kwargs=executor.provider_kwargs()
-    )
-    router = Router(catalog, registry.check, settings, journal=store.journal, state=store.state)
-    runner = Runner(
-        settings,
-        catalog,
-        registry,
-        router,
-        journal=store.journal,
-        artifacts=store.artifacts,
-        cache=store.cache,
-        state=store.state,
-        executor=executor,
-    )
-    return Bench(runner, registry, executor)
+    return Bench(*local_runner(settings, catalog, store, classes=testing_providers()))
