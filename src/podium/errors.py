@@ -137,12 +137,6 @@ FAILURE_CLASSES: dict[str, type[PodiumError]] = {
 }
 
 
-def error_from_code(code: str, message: str, **kwargs: object) -> PodiumError:
-    """Build the failure class named by ``code`` (used when reading errors back from a journal)."""
-    cls = FAILURE_CLASSES.get(code, PodiumError)
-    return cls(message, **kwargs)  # type: ignore[arg-type]
-
-
 class Problem:
     """One problem found in a spec: where, which field, what, and a hint.
 
@@ -224,6 +218,9 @@ class SpecError(PodiumError):
         first = problems[0].one_line() if problems else "invalid spec"
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(first + more)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (SpecError, (self.problems,))
 
     def one_line(self) -> str:
         return self.message

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from podium.spec.vocabulary import ArtifactType, Task
+from podium.spec.vocabulary import TASK_OUTPUTS, ArtifactType, Task
 
 PriceUnit = Literal["image", "output_second", "1k_chars", "call", "compute_second", "free"]
 Capability = Literal["seed", "reference_image", "first_last_frame", "streaming", "loop"]
@@ -109,10 +109,6 @@ class ModelCard(_Card):
     extra: dict[str, Any] = Field(default_factory=dict)
     source_file: str | None = Field(default=None, exclude=True)
 
-    @model_validator(mode="after")
-    def _provider_matches(self) -> ModelCard:
-        return self
-
     @property
     def provider(self) -> str:
         """The provider half of the id."""
@@ -130,8 +126,6 @@ class ModelCard(_Card):
 
     def outputs_for(self, task: Task) -> tuple[ArtifactType, ...]:
         """Artifact types this model produces for ``task``."""
-        from podium.spec.vocabulary import TASK_OUTPUTS
-
         return self.outputs.get(task, TASK_OUTPUTS[task])
 
     def render_prompt(self, prompt: str | dict[str, Any] | None) -> str:
@@ -145,7 +139,7 @@ class ModelCard(_Card):
             parts = []
             for chunk in self.prompt_template.split("|"):
                 try:
-                    text = chunk.format_map(_Strict(fields)).strip(" ,")
+                    text = chunk.format_map(_Fields(fields)).strip(" ,")
                 except KeyError:
                     continue
                 if text:
@@ -173,7 +167,7 @@ class ModelCard(_Card):
         return 0.0
 
 
-class _Strict(dict[str, Any]):
+class _Fields(dict[str, Any]):
     """format_map mapping that raises KeyError for missing fields so the chunk is dropped."""
 
     def __missing__(self, key: str) -> Any:

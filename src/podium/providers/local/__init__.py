@@ -13,7 +13,6 @@ from typing import ClassVar
 import httpx
 
 from podium.catalog.card import ModelCard
-from podium.errors import PodiumError, Unavailable
 from podium.providers.base import Job, Provider, Reporter, Request, Result
 from podium.providers.local.engine import load_engine
 from podium.providers.local.workers import WorkerPool, run_engine
@@ -48,12 +47,4 @@ class LocalProvider(Provider):
         request = job.request
         if self.pool is not None:
             return await self.pool.run(request, report)
-        try:
-            return await asyncio.to_thread(run_engine, request, report)
-        except PodiumError:
-            raise
-
-    def unavailable(self, card: ModelCard) -> Unavailable | None:
-        """The check as an error, for callers that want to raise it."""
-        reason = self.check(card)
-        return Unavailable(reason, where=card.id) if reason else None
+        return await asyncio.to_thread(run_engine, request, report)
