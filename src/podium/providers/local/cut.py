@@ -18,8 +18,8 @@ from pathlib import Path
 from podium.errors import BadOutput, InvalidInput
 from podium.media.conformance import ConformanceReport, Expected, check_delivery
 from podium.media.ffmpeg import ffmpeg_exe, probe, run_ffmpeg
+from podium.media.subtitles import read_subtitles
 from podium.providers.base import Event, InputArtifact, OutputFile, Reporter, Request, Result
-from podium.providers.local.edit.captions import read_cues
 from podium.providers.local.edit.cards import EndCard, draw_caption, draw_end_card
 from podium.providers.local.edit.framing import cover_crop, focus_of
 from podium.providers.local.edit.profiles import Profile, frame_size, get_profile
@@ -126,11 +126,12 @@ def _overlays(request: Request, plan: CutPlan, card: EndCard) -> list[Overlay]:
     captions = request.single("subtitles")
     if captions is not None and str(request.params.get("subtitles") or "burn") == "burn":
         caption_end = plan.duration_s - (plan.card_s if plan.card_mode != "none" else 0.0)
-        for k, cue in enumerate(read_cues(captions.path)):
-            if cue.start >= caption_end:
+        for k, cue in enumerate(read_subtitles(captions.path)):
+            if cue.start_s >= caption_end:
                 continue
-            path, x, y = draw_caption(cue.text, plan.size, work / f"caption-{k}.png")
-            overlays.append((path, x, y, cue.start, min(cue.end, caption_end)))
+            text = " ".join(cue.text.split())  # one paragraph: the caption wraps it to the frame
+            path, x, y = draw_caption(text, plan.size, work / f"caption-{k}.png")
+            overlays.append((path, x, y, cue.start_s, min(cue.end_s, caption_end)))
     if plan.card_mode == "overlay":
         png = draw_end_card(card, plan.size, work / "endcard.png", overlay=True)
         overlays.append((png, 0, 0, plan.duration_s - plan.card_s, plan.duration_s + 1))
