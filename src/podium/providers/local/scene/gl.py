@@ -23,6 +23,10 @@ from podium.providers.local.scene.model import Label
 from podium.providers.local.scene.products import build_product
 
 _CONTEXT: dict[str, Any] = {}
+# programs that draw over the whole screen rather than a mesh
+FULLSCREEN = ("backdrop", "grade", "grade_fxaa", "floor_bake")
+# the floor's reach and the sweep's profile, in product radii (the light map inverts them)
+FLOOR_REACH, SWEEP_DEPTH, SWEEP_COVE = 60.0, 5.0, 6.0
 
 
 class GLUnavailable(RuntimeError):
@@ -65,6 +69,12 @@ def programs() -> dict[str, moderngl.Program]:
             vertex_shader=shaders.VERTEX, fragment_shader=shaders.PRODUCT_FRAGMENT
         ),
         "floor": ctx.program(vertex_shader=shaders.VERTEX, fragment_shader=shaders.FLOOR_FRAGMENT),
+        "floor_mapped": ctx.program(
+            vertex_shader=shaders.VERTEX, fragment_shader=shaders.FLOOR_MAPPED_FRAGMENT
+        ),
+        "floor_bake": ctx.program(
+            vertex_shader=shaders.BACKDROP_VERTEX, fragment_shader=shaders.FLOOR_BAKE_FRAGMENT
+        ),
         "shadow": ctx.program(
             vertex_shader=shaders.VERTEX, fragment_shader=shaders.SHADOW_FRAGMENT
         ),
@@ -75,7 +85,12 @@ def programs() -> dict[str, moderngl.Program]:
             vertex_shader=shaders.BACKDROP_VERTEX, fragment_shader=shaders.BACKDROP_FRAGMENT
         ),
         "grade": ctx.program(
-            vertex_shader=shaders.BACKDROP_VERTEX, fragment_shader=shaders.GRADE_FRAGMENT
+            vertex_shader=shaders.BACKDROP_VERTEX,
+            fragment_shader=shaders.GRADE_FRAGMENT.replace("{fxaa}", "0"),
+        ),
+        "grade_fxaa": ctx.program(
+            vertex_shader=shaders.BACKDROP_VERTEX,
+            fragment_shader=shaders.GRADE_FRAGMENT.replace("{fxaa}", "1"),
         ),
     }
 
@@ -97,7 +112,7 @@ def upload(part: MeshPart) -> GpuPart:
     ibo = ctx.buffer(part.indices.astype("u4").tobytes())
     vaos = {}
     for name, prog in programs().items():
-        if name in ("backdrop", "grade"):
+        if name in FULLSCREEN:
             continue
         wanted = [a for a in ("in_pos", "in_nrm", "in_uv") if a in prog]
         layout = " ".join("3f" if a != "in_uv" else "2f" for a in wanted)
@@ -144,6 +159,15 @@ def product_parts(kind: str, size: tuple[float, float, float]) -> list[GpuPart]:
     return _PRODUCTS[key]
 
 
+@functools.cache
+def product_bounds(
+    kind: str, size: tuple[float, float, float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The product's bounding box in its own frame: (lowest corner, highest corner)."""
+    points = np.concatenate([p.part.vertices for p in product_parts(kind, size)])
+    return points.min(axis=0).astype(np.float64), points.max(axis=0).astype(np.float64)
+
+
 def label_texture(label: Label, aspect: float, role: str = "label") -> moderngl.Texture:
     """The label's texture (or a phone's screen) for an area of ``aspect`` (cached)."""
     key = (label, int(aspect * 20), role)
@@ -178,7 +202,7 @@ def floor_part(kind: int, radius: float) -> GpuPart:
     """The floor (a plane) or, for the sweep, a floor curving up into a back wall."""
     key = (kind, round(radius, 6))
     if key not in _FLOORS:
-        _FLOORS[key] = upload(_sweep(radius) if kind == 2 else _plane(radius * 60.0))
+        _FLOORS[key] = upload(_sweep(radius) if kind == 2 else _plane(radius * FLOOR_REACH))
     return _FLOORS[key]
 
 
@@ -207,7 +231,8 @@ def _grid(rows: int, cols: int) -> NDArray[np.uint32]:
 def _sweep(radius: float, cells: int = 24) -> MeshPart:
     """A cyclorama: flat floor, a quarter-circle cove, then a tall back wall (in small quads,
     as :func:`_plane`)."""
-    depth, cove, wall, width = radius * 5.0, radius * 6.0, radius * 40.0, radius * 60.0
+    depth, cove = radius * SWEEP_DEPTH, radius * SWEEP_COVE
+    wall, width = radius * 40.0, radius * FLOOR_REACH
     prof = [(z, 0.0) for z in np.linspace(radius * 40.0, -depth, 13)]
     for a in np.linspace(0, np.pi / 2, 16)[1:]:
         prof.append((-depth - cove * np.sin(a), cove * (1 - np.cos(a))))

@@ -6,10 +6,13 @@ backdrop; the product mirrored under the floor, faded with height (the floor's r
 floor, blended over that reflection; the product's opaque parts; its glass, back faces then front
 faces; the toon outline. A still goes into a 4× multisampled frame, optionally supersampled,
 which is what anti-aliases its edges. A frame of a moving shot (``motion=True``) is drawn
-without multisampling and anti-aliased by FXAA in the grade pass (motion blurs what FXAA
-misses), with four of the eight PCF compares; the opaque product is laid into the depth buffer
-first, so the floor and the reflection behind it are never shaded; the shadow map is redrawn
-only when the product or the key light moves, not when only the camera does.
+without multisampling and anti-aliased by FXAA in the grade pass over the box where the
+product and its reflection can have edges (motion blurs what FXAA misses), with four of the
+eight PCF compares on the product; the opaque product is laid into the depth buffer first, so
+the floor and the reflection behind it are never shaded. What does not change while only the
+camera moves is drawn once per shot: the shadow map, and the floor's colour, which is matte
+and so the same from every viewpoint — baked into a map (all eight PCF compares, texels
+crowded around the product) that each frame looks up instead of lighting the floor again.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from podium.providers.local.scene.post import finish, scene_grade
 
 BG_KINDS = {"solid": 0, "gradient": 1, "sweep": 2, "environment": 3}
 SHADOW_SIZE = 2048
+LIGHT_MAP_SIZE = 1024
 EXPOSURE = 0.6  # lamps are bright enough for a white sweep to sit just under clipping
 
 
@@ -103,6 +107,7 @@ class Targets:
 _TARGETS: dict[tuple[int, int], Targets] = {}
 _SHADOW: dict[str, moderngl.Framebuffer | moderngl.Texture] = {}
 _SHADOW_DRAWN: dict[str, object] = {}  # what the shadow map now holds
+_LIGHT_MAP: dict[str, object] = {}  # the floor's light map and the scene it was baked for
 
 
 def _targets(width: int, height: int) -> Targets:
@@ -355,14 +360,19 @@ def _draw(scene: Scene, w: int, h: int, *, motion: bool = False) -> NDArray[np.u
     # the floor is opaque and writes no depth: the product's reflection, below it, is blended
     # over it afterwards (cheaper than blending the whole floor over the reflection)
     floor = gl.floor_part(BG_KINDS.get(bg.kind, 2), radius(scene.product))
-    footprint = 0.5 * min(scene.product.size[0], scene.product.size[2] or scene.product.size[0])
     reflect = bg.reflectivity if scene.reflections else 0.0
+    program = "floor"
+    if motion and bg.kind != "environment":  # the camera moves, the floor does not: its
+        # colour is looked up in a map baked once (not the table's fine wood grain, though)
+        _light_map(scene, common).use(3)
+        fbo.use()
+        program = "floor_mapped"
     _uniforms(
-        gl.programs()["floor"],
-        {**common, "u_model": _gl(np.eye(4)), "u_reflect": reflect, "u_footprint": footprint},
+        gl.programs()[program],
+        {**common, **_floor_values(scene), "u_model": _gl(np.eye(4)), "u_reflect": reflect},
     )
     fbo.depth_mask = False
-    floor.vaos["floor"].render()
+    floor.vaos[program].render()
     fbo.depth_mask = True
     ctx.enable(moderngl.BLEND)
     ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
@@ -379,7 +389,7 @@ def _draw(scene: Scene, w: int, h: int, *, motion: bool = False) -> NDArray[np.u
     ctx.disable(moderngl.BLEND)
     if not motion:
         ctx.copy_framebuffer(targets.resolved, fbo)
-    _grade(scene, targets, (w, h), fxaa=motion)
+    _grade(scene, targets, (w, h), fxaa=_edge_box(scene, vp, (w, h)) if motion else None)
     pixels = bytearray(w * h * 3)  # the grade pass flipped the rows: top row first
     targets.graded.read_into(pixels, components=3)
     return np.frombuffer(pixels, dtype=np.uint8).reshape(h, w, 3)
@@ -404,6 +414,50 @@ def _shadow_pass(scene: Scene, light_vp: NDArray[np.float64]) -> moderngl.Textur
     return shadow_tex
 
 
+def _floor_values(scene: Scene) -> dict[str, object]:
+    """Uniforms of the floor's programs beside the common ones."""
+    size = scene.product.size
+    r = radius(scene.product)
+    return {
+        "u_footprint": 0.5 * min(size[0], size[2] or size[0]),
+        "u_lm_extent": math.asinh(gl.FLOOR_REACH),
+        "u_light_map": 3,
+        "u_sweep_depth": gl.SWEEP_DEPTH * r,
+        "u_sweep_cove": gl.SWEEP_COVE * r,
+    }
+
+
+def _light_map(scene: Scene, common: dict[str, object]) -> moderngl.Texture:
+    """The floor's colour seen from anywhere (it is matte), baked with all eight PCF compares;
+    redrawn only when the product, the lights, the background or the style change. Leaves
+    the map's framebuffer bound."""
+    key = (scene.product, scene.lighting, scene.background, scene.shadows, scene.style)
+    tex = _LIGHT_MAP.get("tex")
+    if tex is None:
+        ctx = gl.context()
+        tex = ctx.texture((LIGHT_MAP_SIZE, LIGHT_MAP_SIZE), 4)
+        tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        tex.repeat_x = tex.repeat_y = False
+        _LIGHT_MAP["tex"], _LIGHT_MAP["fbo"] = tex, ctx.framebuffer(color_attachments=[tex])
+    assert isinstance(tex, moderngl.Texture)
+    if _LIGHT_MAP.get("key") != key:
+        ctx = gl.context()
+        fbo = _LIGHT_MAP["fbo"]
+        assert isinstance(fbo, moderngl.Framebuffer)
+        fbo.use()
+        depth_test = ctx.DEPTH_TEST
+        ctx.disable(depth_test)
+        size = float(LIGHT_MAP_SIZE)
+        _uniforms(
+            gl.programs()["floor_bake"],
+            {**common, **_floor_values(scene), "u_shadow_step": 1, "u_viewport": (size, size)},
+        )
+        gl.fullscreen("floor_bake").render()
+        ctx.enable(depth_test)
+        _LIGHT_MAP["key"] = key
+    return tex
+
+
 def _depth_prepass(scene: Scene, common: dict[str, object], fbo: moderngl.Framebuffer) -> None:
     """Lay the opaque product into the depth buffer, so what it hides is never shaded."""
     prog = gl.programs()["shadow"]  # the same vertex shader as the product: the same depths
@@ -420,31 +474,64 @@ def _depth_prepass(scene: Scene, common: dict[str, object], fbo: moderngl.Frameb
     fbo.color_mask = (True, True, True, True)
 
 
-def _grade(scene: Scene, targets: Targets, size: tuple[int, int], *, fxaa: bool = False) -> None:
-    """The mood's grade and vignette (and FXAA for moving frames) as one full-screen pass on
-    the resolved frame; it writes the rows flipped, top row first."""
+Box = tuple[int, int, int, int]  # x, y, width, height in GL pixels (y up)
+
+
+def _edge_box(scene: Scene, vp: NDArray[np.float64], size: tuple[int, int]) -> Box:
+    """Where a frame can have hard edges to anti-alias: the screen box of the product and of its
+    reflection, with a margin. The sweep, the floors and the gradients are smooth; only the
+    environment's room (its window) has edges of its own, so there the box is the frame."""
+    w, h = size
+    if scene.background.kind == "environment":
+        return (0, 0, w, h)
+    lo, hi = gl.product_bounds(scene.product.kind, scene.product.size)
+    corners = np.array(
+        [[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (-hi[1], hi[1]) for z in (lo[2], hi[2])]
+    )  # -hi[1]: the reflection under the floor
+    clip = corners @ (vp @ _model(scene.product.yaw_deg)).T
+    if (clip[:, 3] <= 1e-6).any():  # a corner behind the camera: no box on screen
+        return (0, 0, w, h)
+    ndc = clip[:, :2] / clip[:, 3:4]
+    margin = 3 + scene.style.outline * h / 512
+    x0 = max(0, int((ndc[:, 0].min() + 1) / 2 * w - margin))
+    x1 = min(w, math.ceil((ndc[:, 0].max() + 1) / 2 * w + margin))
+    y0 = max(0, int((ndc[:, 1].min() + 1) / 2 * h - margin))
+    y1 = min(h, math.ceil((ndc[:, 1].max() + 1) / 2 * h + margin))
+    return (x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
+def _grade(
+    scene: Scene, targets: Targets, size: tuple[int, int], *, fxaa: Box | None = None
+) -> None:
+    """The mood's grade and vignette as one full-screen pass on the resolved frame, then again
+    with FXAA over the box ``fxaa`` (moving frames: where the product's edges are, since FXAA's
+    five fetches a pixel cost as much as the rest of the grade); it writes the rows flipped,
+    top row first."""
     ctx = gl.context()
     g = scene_grade(scene)
     targets.graded.use()
     ctx.disable(moderngl.DEPTH_TEST)
     targets.resolved_tex.use(2)
     low, high = g.split or ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
-    _uniforms(
-        gl.programs()["grade"],
-        {
-            "u_image": 2,
-            "u_tint": tuple(g.tint),
-            "u_saturation": g.saturation,
-            "u_contrast": g.contrast,
-            "u_vignette": g.vignette,
-            "u_split": g.split is not None,
-            "u_split_low": tuple(low),
-            "u_split_high": tuple(high),
-            "u_viewport": (float(size[0]), float(size[1])),
-            "u_fxaa": fxaa,
-        },
-    )
+    values = {
+        "u_image": 2,
+        "u_tint": tuple(g.tint),
+        "u_saturation": g.saturation,
+        "u_contrast": g.contrast,
+        "u_vignette": g.vignette,
+        "u_split": g.split is not None,
+        "u_split_low": tuple(low),
+        "u_split_high": tuple(high),
+        "u_viewport": (float(size[0]), float(size[1])),
+    }
+    _uniforms(gl.programs()["grade"], values)
     gl.fullscreen("grade").render()
+    if fxaa is not None and fxaa[2] > 0 and fxaa[3] > 0:
+        x, y, bw, bh = fxaa
+        targets.graded.scissor = (x, size[1] - y - bh, bw, bh)  # the grade flips the rows
+        _uniforms(gl.programs()["grade_fxaa"], values)
+        gl.fullscreen("grade_fxaa").render()
+        targets.graded.scissor = (0, 0, size[0], size[1])
     ctx.enable(moderngl.DEPTH_TEST)
 
 

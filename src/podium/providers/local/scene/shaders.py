@@ -244,45 +244,122 @@ void main() {
 """
 )
 
-FLOOR_FRAGMENT = (
+FLOOR_LIGHT = (
     COMMON
+    + """
+uniform float u_reflect;
+uniform float u_footprint;
+uniform float u_lm_extent;      // asinh of the floor's half-width in radii: the map's reach
+
+vec3 floor_base(vec3 p) {
+    vec3 base = u_floor;
+    if (u_bg_kind == 2) {
+        float h = clamp(p.y / (u_radius * 6.0), 0.0, 1.0);
+        base = mix(u_floor, u_bg_top, smoothstep(0.0, 1.0, h));
+    }
+    if (u_bg_kind == 3) {  // wooden table top
+        float plank = floor(p.x / (u_radius * 0.9));
+        float grain = sin(p.z * 60.0 / u_radius + sin(p.x * 9.0 / u_radius) * 2.0);
+        base *= 0.85 + 0.15 * fract(sin(plank * 91.7) * 437.5) + 0.04 * grain;
+        float seam = smoothstep(0.0, 0.02, abs(fract(p.x / (u_radius * 0.9)) - 0.0));
+        base *= 0.75 + 0.25 * seam;
+    }
+    return base;
+}
+
+// the light the floor gets at p, per unit of albedo: lamps (the key shadowed, the others
+// flagged down), ambient and the contact shadow; the floor's colour is base * this
+vec3 floor_light(vec3 p, vec3 n) {
+    float sh = shadow_at(p, n);
+    vec3 e = diffuse_light(p, n, vec3(1.0), sh, 0.3);
+    float d = length(p.xz);
+    float near = exp(-max(d - u_footprint, 0.0) / (u_radius * 0.12));
+    float ao = 1.0 - 0.55 * near * step(p.y, 0.01);  // contact shadow under the product
+    e += u_ambient * 1.3 * ao;
+    return e * mix(1.0, ao, 0.6);
+}
+
+vec3 floor_fade(vec3 p, vec3 col) {
+    // plain and gradient backdrops: the floor dissolves into the backdrop far from the product
+    // (a loop, not an if, so that the sweep's pixels skip it: see shadow_at)
+    for (int k = 0; k < 1 && u_bg_kind <= 1; k++) {
+        float fade = smoothstep(u_radius * 3.0, u_radius * 14.0, length(p.xz));
+        col = mix(col, backdrop(gl_FragCoord.xy / u_viewport), fade);
+    }
+    return col;
+}
+
+// the floor's colour map: x across, y - z along the floor, up the cove and the wall (one
+// number for every point of plane and sweep alike), each squeezed by asinh so that texels
+// crowd where the product and its shadow are (about 100 a radius at 1024², 5 at the walls)
+vec2 light_map_uv(vec3 p) {
+    return 0.5 + 0.5 * asinh(vec2(p.x, p.y - p.z) / u_radius) / u_lm_extent;
+}
+"""
+)
+
+FLOOR_FRAGMENT = (
+    FLOOR_LIGHT
     + """
 in vec3 v_pos;
 in vec3 v_nrm;
 in vec2 v_uv;
 out vec4 f_color;
-uniform float u_reflect;
-uniform float u_footprint;
 
 void main() {
-    vec3 n = normalize(v_nrm);
-    vec3 v = normalize(u_cam - v_pos);
-    vec3 base = u_floor;
-    if (u_bg_kind == 2) {
-        float h = clamp(v_pos.y / (u_radius * 6.0), 0.0, 1.0);
-        base = mix(u_floor, u_bg_top, smoothstep(0.0, 1.0, h));
+    vec3 c = floor_base(v_pos) * floor_light(v_pos, normalize(v_nrm));
+    f_color = vec4(floor_fade(v_pos, tonemap(c)), 1.0);
+}
+"""
+)
+
+# a moving shot's floor: its colour is looked up in the map baked for the shot (the floor
+# is matte, so what it looks like does not depend on where the camera is)
+FLOOR_MAPPED_FRAGMENT = (
+    FLOOR_LIGHT
+    + """
+in vec3 v_pos;
+in vec3 v_nrm;
+in vec2 v_uv;
+out vec4 f_color;
+uniform sampler2D u_light_map;
+
+void main() {
+    vec3 col = texture(u_light_map, light_map_uv(v_pos)).rgb;
+    f_color = vec4(floor_fade(v_pos, col), 1.0);
+}
+"""
+)
+
+# one texel of the colour map: the floor point it stands for (the inverse of light_map_uv on
+# the plane, or on the sweep's flat, quarter-circle cove and wall) lit as FLOOR_FRAGMENT lights
+# it, with all eight PCF compares, tone-mapped; the fade into a backdrop is left to the frame
+FLOOR_BAKE_FRAGMENT = (
+    FLOOR_LIGHT
+    + """
+in vec2 v_ndc;
+out vec4 f_color;
+uniform float u_sweep_depth;
+uniform float u_sweep_cove;
+
+void main() {
+    vec2 a = sinh(v_ndc * u_lm_extent) * u_radius;  // (x, y - z)
+    float t = a.y;
+    vec3 p = vec3(a.x, 0.0, -t);
+    vec3 n = vec3(0.0, 1.0, 0.0);
+    if (u_bg_kind == 2 && t > u_sweep_depth) {
+        float d = u_sweep_depth;
+        float r = u_sweep_cove;
+        if (t < d + 2.0 * r) {
+            float ang = 0.785398 + asin(clamp((t - d - r) / (1.41421356 * r), -1.0, 1.0));
+            p = vec3(a.x, r * (1.0 - cos(ang)), -d - r * sin(ang));
+            n = vec3(0.0, cos(ang), sin(ang));
+        } else {
+            p = vec3(a.x, t - d - r, -d - r);
+            n = vec3(0.0, 0.0, 1.0);
+        }
     }
-    if (u_bg_kind == 3) {  // wooden table top
-        float plank = floor(v_pos.x / (u_radius * 0.9));
-        float grain = sin(v_pos.z * 60.0 / u_radius + sin(v_pos.x * 9.0 / u_radius) * 2.0);
-        base *= 0.85 + 0.15 * fract(sin(plank * 91.7) * 437.5) + 0.04 * grain;
-        float seam = smoothstep(0.0, 0.02, abs(fract(v_pos.x / (u_radius * 0.9)) - 0.0));
-        base *= 0.75 + 0.25 * seam;
-    }
-    float sh = shadow_at(v_pos, n);
-    vec3 c = diffuse_light(v_pos, n, base, sh, 0.3);
-    float d = length(v_pos.xz);
-    float near = exp(-max(d - u_footprint, 0.0) / (u_radius * 0.12));
-    float ao = 1.0 - 0.55 * near * step(v_pos.y, 0.01);  // contact shadow under the product
-    c += base * u_ambient * 1.3 * ao;
-    c *= mix(1.0, ao, 0.6);
-    vec3 col = tonemap(c);
-    float fade = 0.0;
-    if (u_bg_kind <= 1) {
-        fade = smoothstep(u_radius * 3.0, u_radius * 14.0, d);
-        col = mix(col, backdrop(gl_FragCoord.xy / u_viewport), fade);
-    }
-    f_color = vec4(col, 1.0);
+    f_color = vec4(tonemap(floor_base(p) * floor_light(p, n)), 1.0);
 }
 """
 )
@@ -340,8 +417,11 @@ void main() {
 """
 )
 
+# compiled twice, with FXAA 1 and 0: llvmpipe evaluates both arms of a ``?:``, so a uniform
+# switch would pay for FXAA on every pixel of every frame
 GRADE_FRAGMENT = """
 #version 330
+#define FXAA {fxaa}
 uniform sampler2D u_image;
 uniform vec3 u_tint;
 uniform float u_saturation;
@@ -351,7 +431,6 @@ uniform bool u_split;
 uniform vec3 u_split_low;
 uniform vec3 u_split_high;
 uniform vec2 u_viewport;
-uniform bool u_fxaa;
 out vec4 f_color;
 const vec3 LUMA = vec3(0.2126, 0.7152, 0.0722);
 
@@ -370,23 +449,32 @@ vec3 fxaa(ivec2 p) {
     float lm = dot(m, LUMA);
     float lo = min(lm, min(min(lnw, lne), min(lsw, lse)));
     float hi = max(lm, max(max(lnw, lne), max(lsw, lse)));
-    if (hi - lo < max(0.0312, hi * 0.125)) return m;
-    vec2 dir = vec2(-((lnw + lne) - (lsw + lse)), (lnw + lsw) - (lne + lse));
-    float reduce = max((lnw + lne + lsw + lse) * 0.03125, 1.0 / 128.0);
-    dir = clamp(dir / (min(abs(dir.x), abs(dir.y)) + reduce), -8.0, 8.0) / u_viewport;
-    vec2 uv = (vec2(p) + 0.5) / u_viewport;
-    vec3 a = 0.5 * (texture(u_image, uv - dir / 6.0).rgb + texture(u_image, uv + dir / 6.0).rgb);
-    vec3 b = a * 0.5 + 0.25 * (texture(u_image, uv - dir * 0.5).rgb
-                               + texture(u_image, uv + dir * 0.5).rgb);
-    float lb = dot(b, LUMA);
-    return (lb < lo || lb > hi) ? a : b;
+    bool edge = hi - lo >= max(0.0312, hi * 0.125);
+    // a loop, not an if: llvmpipe skips it where no pixel of a block is on an edge
+    for (int k = 0; k < 1 && edge; k++) {
+        vec2 dir = vec2(-((lnw + lne) - (lsw + lse)), (lnw + lsw) - (lne + lse));
+        float reduce = max((lnw + lne + lsw + lse) * 0.03125, 1.0 / 128.0);
+        dir = clamp(dir / (min(abs(dir.x), abs(dir.y)) + reduce), -8.0, 8.0) / u_viewport;
+        vec2 uv = (vec2(p) + 0.5) / u_viewport;
+        vec3 a = 0.5 * (texture(u_image, uv - dir / 6.0).rgb
+                        + texture(u_image, uv + dir / 6.0).rgb);
+        vec3 b = a * 0.5 + 0.25 * (texture(u_image, uv - dir * 0.5).rgb
+                                   + texture(u_image, uv + dir * 0.5).rgb);
+        float lb = dot(b, LUMA);
+        m = (lb < lo || lb > hi) ? a : b;
+    }
+    return m;
 }
 
 // the mood's grade, the same maths as post.grade_image (no lift, gamma 1); rows are flipped
 // here so that the read-back comes top row first, as images are stored
 void main() {
     ivec2 p = ivec2(gl_FragCoord.x, u_viewport.y - gl_FragCoord.y);
-    vec3 c = (u_fxaa ? fxaa(p) : texelFetch(u_image, p, 0).rgb) * u_tint;
+#if FXAA
+    vec3 c = fxaa(p) * u_tint;
+#else
+    vec3 c = texelFetch(u_image, p, 0).rgb * u_tint;
+#endif
     if (u_split) {
         float l = dot(c, LUMA);
         c += u_split_low * (1.0 - l) * (1.0 - l) + u_split_high * l * l;
