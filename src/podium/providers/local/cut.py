@@ -78,7 +78,14 @@ def plan_cut(request: Request, profile: Profile, shots: Sequence[InputArtifact])
     return CutPlan(size, profile.fps, total, shot_s, xf, card_s, card_mode)
 
 
-def _shot_filters(shots: Sequence[InputArtifact], plan: CutPlan) -> list[str]:
+def _working_format(plan: CutPlan, segments: int) -> str:
+    """The pixel format between the shots' chains and the end: xfade blends only 4:4:4, so a
+    crossfaded cut works in it throughout (one conversion a frame at the end, not two more
+    around every blend)."""
+    return "yuv444p" if plan.crossfade_s > 0 and segments > 1 else "yuv420p"
+
+
+def _shot_filters(shots: Sequence[InputArtifact], plan: CutPlan, fmt: str) -> list[str]:
     w, h = plan.size
     chains = []
     for i, shot in enumerate(shots):
@@ -90,7 +97,7 @@ def _shot_filters(shots: Sequence[InputArtifact], plan: CutPlan) -> list[str]:
         crop = cover_crop((v.width, v.height), (w, h), focus_of(shot.metadata, shot.path, duration))
         chains.append(
             f"[{i}:v]setpts=PTS-STARTPTS,fps={plan.fps},"
-            f"{crop.filter()},setsar=1,format=yuv420p,"
+            f"{crop.filter()},setsar=1,format={fmt},"
             f"tpad=stop_mode=clone:stop_duration={plan.shot_s:.4f},"
             f"trim=duration={plan.shot_s:.4f},setpts=PTS-STARTPTS[s{i}]"
         )
@@ -231,7 +238,8 @@ class CutEngine(Engine):
         args: list[str] = []
         for shot in shots:
             args += ["-i", str(shot.path)]
-        chains = _shot_filters(shots, plan)
+        fmt = _working_format(plan, len(shots) + (plan.card_mode == "segment"))
+        chains = _shot_filters(shots, plan, fmt)
         labels = [f"s{i}" for i in range(len(shots))]
         durations = [plan.shot_s] * len(shots)
         next_input = len(shots)
@@ -243,19 +251,13 @@ class CutEngine(Engine):
         )
         if plan.card_mode == "segment":
             png = draw_end_card(card, plan.size, work / "endcard.png", overlay=False)
-            args += [
-                "-loop",
-                "1",
-                "-framerate",
-                str(plan.fps),
-                "-t",
-                f"{plan.card_s}",
-                "-i",
-                str(png),
-            ]
+            args += ["-framerate", str(plan.fps), "-i", str(png)]
+            # decoded and converted once, then repeated (``-loop 1`` would decode the PNG
+            # again for every frame of the card)
+            frames = max(1, round(plan.card_s * plan.fps))
             chains.append(
-                f"[{next_input}:v]fps={plan.fps},setsar=1,format=yuv420p,"
-                f"trim=duration={plan.card_s:.4f},setpts=PTS-STARTPTS[card]"
+                f"[{next_input}:v]setsar=1,format={fmt},"
+                f"loop=loop={frames - 1}:size=1:start=0,setpts=N/{plan.fps}/TB[card]"
             )
             labels.append("card")
             durations.append(plan.card_s)
