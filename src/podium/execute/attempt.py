@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,11 @@ from podium.catalog.catalog import Catalog
 from podium.errors import BadOutput, Cancelled, PodiumError, Timeout, Transient, Unavailable
 from podium.execute.breaker import Breakers, provider_key
 from podium.execute.budget import BudgetAccountant, Reservation
+from podium.execute.commit import Chores, GroupCommit
 from podium.execute.events import Listener, RunEvent, no_listener
 from podium.execute.executor import AttemptHandle, Executor
 from podium.execute.keys import cache_key, idempotency_key
+from podium.execute.scratch import ScratchDirs
 from podium.media.verify import verify_output
 from podium.providers.base import InputArtifact, InputValue, Provider, Request, Result
 from podium.providers.registry import ProviderRegistry
@@ -114,7 +116,7 @@ class Services:
     breakers: Breakers
     budget: BudgetAccountant
     run_id: str
-    work_root: Path
+    scratch: ScratchDirs
     listener: Listener
     prior: dict[str, list[AttemptRecord]] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
@@ -123,6 +125,12 @@ class Services:
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="podium-bg")
     )
+    chores: Chores = field(init=False)
+    commit: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chores = Chores(self.background)
+        self.commit = GroupCommit(self.journal)
 
 
 def breaker_keys(card: ModelCard, provider: Provider) -> list[str]:
@@ -304,8 +312,8 @@ class AttemptRunner:
             if resume_rec
             else idempotency_key(self.s.run_id, unit.key, card.ref, number)
         )
-        work_dir = self.s.work_root / key
-        work_dir.mkdir(parents=True, exist_ok=True)
+        work_dir = self.s.scratch.take(key)
+        clean = False  # whether the directory may serve another attempt afterwards
         request = self.request(unit, card, key, work_dir)
         timeout = unit.timeout_s or default_timeout(card)
         max_cost = provider.max_cost(card, request.params)
@@ -345,6 +353,7 @@ class AttemptRunner:
                 if pump is not None:
                     await pump  # the stream ends with the attempt: let the last events through
             records, paths, ck = await self.store(unit, card, request, result)
+            clean = True
         except BaseException as raw:
             error = self._classify(raw, unit, card, timeout)
             await self._failed(rec, error, handle, provider, request, reservation)
@@ -352,9 +361,10 @@ class AttemptRunner:
                 raise
             raise error from None
         finally:
-            # removing even an empty directory waits on the filesystem's journal while other
-            # steps' artifacts are fsynced (a millisecond here): never on the loop
-            self.s.background.submit(shutil.rmtree, work_dir, True)
+            # off the loop: even an empty directory waits on the filesystem while other steps'
+            # artifacts are fsynced. A failed attempt's engine may still write: never reused
+            scratch = self.s.scratch
+            self.s.chores.do(partial(scratch.recycle if clean else scratch.remove, work_dir))
         cost = float(result.cost_usd)
         self.s.budget.settle(reservation, cost)
         # the success commits with the step's (or unit's) record the runner writes next, in one
@@ -527,13 +537,15 @@ class AttemptRunner:
             metadata={**metadata, **meta},
             lineage=lineage,
             hold=True,
-            take=path.is_relative_to(self.s.work_root),
+            take=path.is_relative_to(self.s.scratch.root),
         )
         return rec, self.s.artifacts.path_of(rec)
 
     def _emit(
         self, unit: Unit, status: str, model: str, message: str | None = None, **data: Any
     ) -> None:
+        if self.s.listener is no_listener:
+            return
         self.s.listener(
             RunEvent("attempt", unit.key, status, unit.step.id, model, message=message, data=data)
         )

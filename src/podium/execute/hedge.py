@@ -65,6 +65,8 @@ async def run_chain(
     """
     if not chain:
         raise PodiumError("no model can run this step", hint="see `podium plan` for why")
+    if hedge_after_s is None:
+        return await _in_turn(chain, try_model)
     errors: list[tuple[str, PodiumError]] = []
     pending: dict[asyncio.Task[Produced], str] = {}
     position = 0
@@ -113,4 +115,17 @@ async def run_chain(
     finally:
         if pending:
             await _cancel(set(pending))
+    raise ChainFailed(errors)
+
+
+async def _in_turn(chain: Sequence[str], try_model: TryModel) -> Produced:
+    """The chain without hedging: one model at a time, awaited in place (no task per model)."""
+    errors: list[tuple[str, PodiumError]] = []
+    for model in chain:
+        try:
+            return await try_model(model, False)
+        except PodiumError as exc:
+            errors.append((model, exc))
+            if isinstance(exc, InvalidInput):
+                break
     raise ChainFailed(errors)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -105,7 +104,6 @@ class RunJob:
         self.errors: dict[str, str] = {}
         self._inputs: dict[str, Artifact] = {}
         self._hedge: dict[str, float | None] = {}
-        self.copies: list[asyncio.Future[None]] = []
 
     async def execute(self) -> tuple[str, dict[str, str]]:
         """Run every step; return the run's status and per-step errors."""
@@ -125,7 +123,7 @@ class RunJob:
             raise
         finally:
             watcher.cancel()
-            await asyncio.gather(*self.copies)
+            await self.s.chores.drain()
         cancelled = any(isinstance(r, asyncio.CancelledError) for r in results)
         if cancelled:
             return "cancelled", self.errors
@@ -250,9 +248,16 @@ class RunJob:
             )
         )
         many = fans_out(step)
-        results = await asyncio.gather(
-            *(self._run_unit(u, decision, many) for u in units), return_exceptions=True
-        )
+        results: list[Produced | BaseException]
+        if len(units) == 1:  # the common case: no task and no gather for one unit
+            try:
+                results = [await self._run_unit(units[0], decision, many)]
+            except Exception as exc:
+                results = [exc]
+        else:
+            results = await asyncio.gather(
+                *(self._run_unit(u, decision, many) for u in units), return_exceptions=True
+            )
         for r in results:
             if isinstance(r, asyncio.CancelledError):
                 raise r
@@ -284,7 +289,11 @@ class RunJob:
             outputs=tuple(a.sha256 for a in outputs),
             cost=cost,
             cache_key=ok[0].cache_key if len(ok) == 1 else None,
+            soon=True,
         )
+        # committed (with its attempt and artifacts) before anything acts on it; the steps
+        # finishing in the same loop iteration share the one commit
+        await self.s.commit()
         self.s.listener(
             RunEvent("step", step.id, "succeeded", step.id, ok[0].model if ok else None, cost)
         )
@@ -427,10 +436,4 @@ class RunJob:
             target = self.out / name
             pairs.append((art.path, target))
             self.outputs.append(RunOutput(step.id, target, str(art.type), art.sha256))
-        loop = asyncio.get_running_loop()
-        self.copies.append(loop.run_in_executor(self.s.background, _copy_all, pairs))
-
-
-def _copy_all(pairs: list[tuple[Path, Path]]) -> None:
-    for src, dst in pairs:
-        shutil.copyfile(src, dst)
+        self.s.chores.copy(pairs)

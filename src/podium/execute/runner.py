@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 import time
 import uuid
 import warnings
@@ -30,6 +29,7 @@ from podium.execute.budget import BudgetAccountant, Limit
 from podium.execute.events import Listener, RunEvent, no_listener
 from podium.execute.executor import Executor, LocalExecutor
 from podium.execute.job import Loaded, RunJob, RunOutput
+from podium.execute.scratch import ScratchDirs
 from podium.execute.summary import write_minimal_summary
 from podium.plan.decision import Plan
 from podium.plan.router import Router
@@ -126,6 +126,8 @@ class Runner:
         self.executor: Executor = executor or LocalExecutor(settings)
         self.summarize = summarize
         self.breakers = Breakers(state, settings)
+        # attempts' scratch directories, reused across runs (see podium.execute.scratch)
+        self.scratch = ScratchDirs(settings.home)
 
     def budget_limits(
         self, pipeline: str, budget_usd: float | None, run_id: str | None
@@ -188,14 +190,18 @@ class Runner:
         accountant = BudgetAccountant(self.budget_limits(pipeline.name, budget_usd, resume_run_id))
         if not force:
             preflight(plan, accountant)
+        run_id = (
+            new_run_id() if resume_run_id is None else self.journal.get_run(resume_run_id).run_id
+        )
+        out = (Path(out_dir) if out_dir else Path("podium-out") / pipeline.name / run_id).resolve()
+        out.mkdir(parents=True, exist_ok=True)
+        # the plan's document once: the run's record and its summary both carry it
+        plan_doc = plan.to_dict()
         run_id, prior_steps, prior_attempts = self._open_run(
-            loaded, plan, resume_run_id, budget_usd, seed
+            loaded, plan_doc, run_id, resume_run_id is not None, budget_usd, seed, out
         )
         if resume_run_id is not None and seed is None:
             seed = self.journal.get_run(run_id).plan.get("seed")
-        out = (Path(out_dir) if out_dir else Path("podium-out") / pipeline.name / run_id).resolve()
-        out.mkdir(parents=True, exist_ok=True)
-        self.journal.update_run(run_id, out_dir=str(out.resolve()))
         listener(RunEvent("run", run_id, "running", data={"steps": len(pipeline.steps)}))
         services = Services(
             settings=self.settings,
@@ -208,7 +214,7 @@ class Runner:
             breakers=self.breakers,
             budget=accountant,
             run_id=run_id,
-            work_root=self.settings.home / "work" / run_id,
+            scratch=self.scratch,
             listener=listener,
             prior=prior_attempts,
         )
@@ -220,8 +226,7 @@ class Runner:
             raise
         finally:
             services.background.shutdown(wait=True)
-            shutil.rmtree(services.work_root, ignore_errors=True)
-        return self._close_run(run_id, status, errors, time.monotonic() - started, job, plan)
+        return self._close_run(run_id, status, errors, time.monotonic() - started, job, plan_doc)
 
     def _close_run(
         self,
@@ -230,7 +235,7 @@ class Runner:
         errors: dict[str, str],
         wall: float,
         job: RunJob,
-        plan: Plan,
+        plan_doc: dict[str, Any],
     ) -> RunOutcome:
         attempts = self.journal.attempts(run_id)
         cost = round(sum(a.cost_usd for a in attempts), 9)
@@ -241,28 +246,28 @@ class Runner:
             wall_s=wall,
             error="; ".join(f"{k}: {v}" for k, v in errors.items()) or None,
         )
-        summary = self._summary(run_id, job.out, plan, attempts)
+        summary = self._summary(run_id, job.out, plan_doc, attempts)
         job.s.listener(RunEvent("run", run_id, status, cost_usd=cost))
         return RunOutcome(run_id, status, job.out, job.outputs, cost, wall, summary, errors)
 
     def _open_run(
         self,
         loaded: Loaded,
-        plan: Plan,
-        resume_run_id: str | None,
+        plan_doc: dict[str, Any],
+        run_id: str,
+        resume: bool,
         budget_usd: float | None,
         seed: int | None,
+        out: Path,
     ) -> tuple[str, dict[str, StepRecord], dict[str, list[AttemptRecord]]]:
         """Create the run's record, or reopen it with what it did so far (a resume)."""
-        if resume_run_id is not None:
-            run = self.journal.get_run(resume_run_id)
-            self.journal.update_run(run.run_id, status="running", error=None)
-            steps = {s.key: s for s in self.journal.steps(run.run_id)}
+        if resume:
+            self.journal.update_run(run_id, status="running", error=None, out_dir=str(out))
+            steps = {s.key: s for s in self.journal.steps(run_id)}
             attempts: dict[str, list[AttemptRecord]] = {}
-            for a in self.journal.attempts(run.run_id):
+            for a in self.journal.attempts(run_id):
                 attempts.setdefault(a.step_key, []).append(a)
-            return run.run_id, steps, attempts
-        run_id = new_run_id()
+            return run_id, steps, attempts
         now = time.time()
         self.journal.create_run(
             RunRecord(
@@ -273,19 +278,19 @@ class Runner:
                 status="running",
                 created_at=now,
                 updated_at=now,
-                policy=plan.policy,
+                out_dir=str(out),
+                policy=str(plan_doc["policy"]),
                 budget_usd=budget_usd,
                 inputs=_jsonable(loaded.inputs),
-                plan={**plan.to_dict(), "spec_text_sha256": text_sha(loaded), "seed": seed},
+                plan={**plan_doc, "spec_text_sha256": text_sha(loaded), "seed": seed},
             )
         )
         return run_id, {}, {}
 
     def _summary(
-        self, run_id: str, out: Path, plan: Plan, attempts: list[AttemptRecord]
+        self, run_id: str, out: Path, doc: dict[str, Any], attempts: list[AttemptRecord]
     ) -> Path | None:
         """Write the run's summary; a failing report must not undo a finished run."""
-        doc = plan.to_dict()
         if self.summarize is not None:
             try:
                 written = self.summarize(run_id, out, doc)

@@ -350,6 +350,19 @@ class Database:
             raise
         return touched
 
+    def read_raw(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+        """Run one plain SQL query straight on the SQLite driver; ``None`` on other databases.
+
+        For the hot lookups a worker thread makes while the loop commits: SQLAlchemy's
+        execution machinery costs several times the query and holds the lock meanwhile.
+        """
+        if self.dialect != "sqlite":
+            return None
+        with self.lock:
+            raw = self.conn.connection.driver_connection
+            assert raw is not None
+            return list(raw.execute(sql, params).fetchall())
+
     def read(self, stmt: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Run one query and return its rows (ending the read transaction)."""
         with self.lock:

@@ -8,6 +8,7 @@ runner can journal a state change and then act on it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -297,6 +298,20 @@ def _artifact(row: Any) -> ArtifactRecord:
     )
 
 
+# every store lookup of a new output asks this (is it stored already, under which name?): on
+# SQLite it skips SQLAlchemy, whose execution costs ten times the query on a worker thread
+_FIND_SQL = (
+    "SELECT sha256, type, ext, size, meta, lineage, created_at FROM artifacts "
+    "WHERE sha256 >= ? AND sha256 < ? LIMIT 5"
+)
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    """A JSON column as SQLAlchemy's JSON type reads it (NULL reads as empty)."""
+    value = json.loads(text) if text is not None else None
+    return value if isinstance(value, dict) else {}
+
+
 def _artifact_params(record: ArtifactRecord) -> dict[str, Any]:
     params = _params(record)
     params["meta"] = params.pop("metadata")
@@ -338,11 +353,19 @@ class SqlArtifactIndex(ArtifactIndex):
         """Records whose sha256 starts with ``prefix``."""
         with self.db.lock:
             held = [r for sha, r in self._held.items() if sha.startswith(prefix)]
-            rows = self.db.read(self._find, {"lo": prefix, "hi": prefix + "g"})
+            raw = self.db.read_raw(_FIND_SQL, (prefix, prefix + "g"))
+            rows = (
+                self.db.read(self._find, {"lo": prefix, "hi": prefix + "g"}) if raw is None else []
+            )
         found = {r.sha256: r for r in held}
         for r in rows:
             if r._mapping["sha256"].startswith(prefix) and r._mapping["sha256"] not in found:
                 found[r._mapping["sha256"]] = _artifact(r)
+        for sha, type_, ext, size, meta, lineage, created in raw or ():
+            if sha.startswith(prefix) and sha not in found:
+                found[sha] = ArtifactRecord(
+                    sha, type_, ext, size, _json(meta), _json(lineage), created
+                )
         return list(found.values())
 
     def all(self) -> list[ArtifactRecord]:

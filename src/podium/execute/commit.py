@@ -1,0 +1,117 @@
+"""Batching on the runner's loop: one journal commit per wave of steps, housekeeping in bulk.
+
+Steps that finish together (a wide level of the DAG, a hundred independent calls) each need
+their records committed before they count. :class:`GroupCommit` holds each step's records and
+commits everything held once, at the end of the loop iteration they arrived in; every waiter
+returns only after that commit (or gets its error), so a step is still journaled before anything
+acts on it — it only shares the commit. :class:`Chores` runs housekeeping (out-dir copies,
+scratch clean-up) on a background pool in batches, so a wave costs one thread hand-off, not one
+per step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from podium.store.base import Journal
+
+
+class GroupCommit:
+    """Commit what the journal holds once per loop iteration, for every step that asked.
+
+    Args:
+        journal: the run's journal (records are held with ``note_step``/``note_attempt``).
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self._waiters: list[asyncio.Future[None]] = []
+
+    async def __call__(self) -> None:
+        """Return once everything held before the call is committed.
+
+        Raises:
+            Exception: the commit's error (the records stay held for the next write).
+        """
+        loop = asyncio.get_running_loop()
+        if not self._waiters:
+            # after the callbacks already queued: the steps finishing in this iteration join
+            loop.call_soon(self._commit)
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        await waiter
+
+    def _commit(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        error: BaseException | None = None
+        try:
+            self.journal.flush()
+        except Exception as exc:  # every waiter learns it; none is left hanging
+            error = exc
+        for waiter in waiters:
+            if waiter.done():  # its step was cancelled meanwhile
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+
+
+class Chores:
+    """Housekeeping off the loop, in batches: file copies and scratch directories to remove.
+
+    Args:
+        pool: the threads to run on (not the ones verifying and storing outputs).
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+        self._todo: list[Callable[[], None]] = []
+        self._running: list[asyncio.Future[None]] = []
+
+    def copy(self, pairs: list[tuple[Path, Path]]) -> None:
+        """Copy each ``(source, target)`` file."""
+        self.do(lambda: _copy_all(pairs))
+
+    def do(self, chore: Callable[[], None]) -> None:
+        """Run ``chore`` on the pool with the others handed over in this loop iteration."""
+        if not self._todo:
+            loop = asyncio.get_running_loop()
+            # gathered until the loop has run what is ready, then handed over as one batch
+            loop.call_soon(self._hand_over, loop)
+        self._todo.append(chore)
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch, self._todo = self._todo, []
+        self._running = [f for f in self._running if not f.done()]
+        self._running.append(loop.run_in_executor(self.pool, _run_all, batch))
+
+    async def drain(self) -> None:
+        """Wait until every chore handed over so far is done (the first error is raised)."""
+        while self._todo or any(not f.done() for f in self._running):
+            if self._todo:
+                await asyncio.sleep(0)  # let the pending hand-over run
+                continue
+            await asyncio.gather(*self._running)
+        for f in self._running:
+            f.result()
+
+
+def _run_all(batch: list[Callable[[], None]]) -> None:
+    error: BaseException | None = None
+    for chore in batch:
+        try:
+            chore()
+        except Exception as exc:  # the others still run; the first error is reported
+            error = error or exc
+    if error is not None:
+        raise error
+
+
+def _copy_all(pairs: list[tuple[Path, Path]]) -> None:
+    for src, dst in pairs:
+        shutil.copyfile(src, dst)
