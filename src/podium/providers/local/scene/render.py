@@ -338,7 +338,11 @@ def _draw_product(
             part.vaos["product"].render()
 
 
-def _draw(scene: Scene, w: int, h: int, *, motion: bool = False) -> NDArray[np.uint8]:
+def _draw(
+    scene: Scene, w: int, h: int, *, motion: bool = False, floor_map: bool | None = None
+) -> NDArray[np.uint8]:
+    """The frame's GL passes and its read-back (``floor_map``: look the floor up in the baked
+    map; by default moving frames do)."""
     ctx = gl.context()
     vp, _ = camera_matrices(scene, w / h)
     light_vp = _light_matrix(scene)
@@ -362,7 +366,9 @@ def _draw(scene: Scene, w: int, h: int, *, motion: bool = False) -> NDArray[np.u
     floor = gl.floor_part(BG_KINDS.get(bg.kind, 2), radius(scene.product))
     reflect = bg.reflectivity if scene.reflections else 0.0
     program = "floor"
-    if motion and bg.kind != "environment":  # the camera moves, the floor does not: its
+    if floor_map is None:
+        floor_map = motion
+    if floor_map and bg.kind != "environment":  # the camera moves, the floor does not: its
         # colour is looked up in a map baked once (not the table's fine wood grain, though)
         _light_map(scene, common).use(3)
         fbo.use()
