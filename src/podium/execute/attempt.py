@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -24,7 +24,7 @@ from podium.catalog.catalog import Catalog
 from podium.errors import BadOutput, Cancelled, PodiumError, Timeout, Transient, Unavailable
 from podium.execute.breaker import Breakers, provider_key
 from podium.execute.budget import BudgetAccountant, Reservation
-from podium.execute.commit import Chores, GroupCommit
+from podium.execute.commit import Chores, GroupCommit, GroupSettle
 from podium.execute.events import Listener, RunEvent, no_listener
 from podium.execute.executor import AttemptHandle, Executor
 from podium.execute.keys import cache_key, idempotency_key
@@ -92,6 +92,10 @@ class Produced:
         cache_hit: whether the cache answered.
         cache_key: the key it is cached under.
         paths: a readable file per output, in the same order.
+        ledger: the attempt's outcome row, journaled by :meth:`AttemptRunner.settle` once the
+            outputs are durable (``None`` once it is, or when it needs no row).
+        fresh: the outputs were put with ``later`` and still need settling.
+        cache_put: remember them in the cache once settled.
     """
 
     model: str
@@ -100,6 +104,9 @@ class Produced:
     cache_hit: bool = False
     cache_key: str | None = None
     paths: list[Path] = field(default_factory=list)
+    ledger: AttemptRecord | None = None
+    fresh: bool = False
+    cache_put: bool = False
 
 
 @dataclass
@@ -125,12 +132,21 @@ class Services:
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="podium-bg")
     )
+    # awaited before an attempt of this unit is journaled ahead of its call (money or a remote
+    # job): the steps it depends on must be durable first (the run job sets it)
+    barrier: Callable[[Unit], Awaitable[None]] = field(default=lambda unit: _nothing())
     chores: Chores = field(init=False)
     commit: GroupCommit = field(init=False)
+    settle: GroupSettle = field(init=False)
 
     def __post_init__(self) -> None:
         self.chores = Chores(self.background)
         self.commit = GroupCommit(self.journal)
+        self.settle = GroupSettle(self.artifacts)
+
+
+async def _nothing() -> None:
+    """An awaitable that is done at once."""
 
 
 def breaker_keys(card: ModelCard, provider: Provider) -> list[str]:
@@ -197,26 +213,44 @@ class AttemptRunner:
         records = [self.s.artifacts.get(h) for h in hashes]
         now = time.time()
         card = self.s.catalog.get(model)
-        # a hit costs nothing and calls nobody: it commits with the step's record
-        self.s.journal.note_attempt(
-            AttemptRecord(
-                attempt_id=f"{self.s.run_id}:{unit.key}:cache",
-                run_id=self.s.run_id,
-                step_key=unit.key,
-                model=model,
-                provider=card.provider,
-                idempotency_key=f"cache:{self.s.run_id}:{unit.key}:{ck[:16]}",
-                status="cached",
-                started_at=now,
-                finished_at=now,
-                latency_s=0.0,
-                cache_hit=True,
-                outputs=tuple(hashes),
-                metadata={"cache_key": ck},
-            )
+        # a hit costs nothing and calls nobody: its row commits with the step's record
+        ledger = AttemptRecord(
+            attempt_id=f"{self.s.run_id}:{unit.key}:cache",
+            run_id=self.s.run_id,
+            step_key=unit.key,
+            model=model,
+            provider=card.provider,
+            idempotency_key=f"cache:{self.s.run_id}:{unit.key}:{ck[:16]}",
+            status="cached",
+            started_at=now,
+            finished_at=now,
+            latency_s=0.0,
+            cache_hit=True,
+            outputs=tuple(hashes),
+            metadata={"cache_key": ck},
         )
         paths = [self.s.artifacts.path(h) for h in hashes]
-        return Produced(model, records, 0.0, cache_hit=True, cache_key=ck, paths=paths)
+        return Produced(
+            model, records, 0.0, cache_hit=True, cache_key=ck, paths=paths, ledger=ledger
+        )
+
+    async def settle(self, produced: Sequence[Produced]) -> None:
+        """Make fresh outputs durable (grouped with other steps'), then journal their rows.
+
+        The attempts' rows and cache entries are held for the caller's commit, after the
+        artifacts they name are on disk and held themselves.
+        """
+        fresh = [r for p in produced if p.fresh for r in p.outputs]
+        if fresh:
+            await self.s.settle(fresh)
+        for p in produced:
+            p.fresh = False
+            if p.ledger is not None:
+                self.s.journal.note_attempt(p.ledger)
+                p.ledger = None
+            if p.cache_put and p.cache_key is not None:
+                self.s.cache.put(p.cache_key, [r.sha256 for r in p.outputs], p.model)
+                p.cache_put = False
 
     def from_prior(self, unit: Unit) -> Produced | None:
         """The outputs of an attempt of ``unit`` that succeeded before a crash, if stored.
@@ -324,6 +358,7 @@ class AttemptRunner:
             self._finish(rec, "failed", error=exc)
             raise
         if provider.remote or max_cost > 0:
+            await self.s.barrier(unit)  # nothing paid or sent before the steps it needs are
             self.s.journal.put_attempt(rec)  # money or a remote job: durable before the call
         else:
             # a free local attempt: a crash re-runs it whatever was written, so its
@@ -367,24 +402,29 @@ class AttemptRunner:
             self.s.chores.do(partial(scratch.recycle if clean else scratch.remove, work_dir))
         cost = float(result.cost_usd)
         self.s.budget.settle(reservation, cost)
-        # the success commits with the step's (or unit's) record the runner writes next, in one
-        # transaction; any later provider call is journaled first, which writes it before that
-        self.s.journal.note_attempt(
-            replace(
-                rec,
-                status="succeeded",
-                finished_at=time.time(),
-                cost_usd=cost,
-                latency_s=time.monotonic() - t0,
-                outputs=tuple(r.sha256 for r in records),
-                request_id=result.request_id or rec.request_id,
-                metadata={**rec.metadata, **result.metadata, "cache_key": ck},
-            )
+        # the success is journaled by settle(), once the outputs are durable, and commits with
+        # the step's (or unit's) record in one transaction
+        ledger = replace(
+            rec,
+            status="succeeded",
+            finished_at=time.time(),
+            cost_usd=cost,
+            latency_s=time.monotonic() - t0,
+            outputs=tuple(r.sha256 for r in records),
+            request_id=result.request_id or rec.request_id,
+            metadata={**rec.metadata, **result.metadata, "cache_key": ck},
         )
         self.s.breakers.record(breaker_keys(card, provider), None)
-        if unit.use_cache:
-            self.s.cache.put(ck, [r.sha256 for r in records], card.ref)
-        return Produced(card.ref, records, cost, cache_key=ck, paths=paths)
+        return Produced(
+            card.ref,
+            records,
+            cost,
+            cache_key=ck,
+            paths=paths,
+            ledger=ledger,
+            fresh=True,
+            cache_put=unit.use_cache,
+        )
 
     def _pump(
         self, unit: Unit, card: ModelCard, handle: AttemptHandle
@@ -529,8 +569,9 @@ class AttemptRunner:
         lineage: dict[str, Any],
     ) -> tuple[ArtifactRecord, Path]:
         meta = verify_output(path, type_, expected_duration_s=duration)
-        # the record commits with the attempt's success (one transaction, written on the loop);
-        # a file in the attempt's scratch directory is moved into the store, not copied
+        # a file in the attempt's scratch directory is moved into the store, not copied, and
+        # readable there at once: dependents may start while settle() makes it durable and
+        # holds its record, which then commits with the attempt's success (one transaction)
         rec = self.s.artifacts.put(
             path,
             type_,
@@ -538,6 +579,7 @@ class AttemptRunner:
             lineage=lineage,
             hold=True,
             take=path.is_relative_to(self.s.scratch.root),
+            later=True,
         )
         return rec, self.s.artifacts.path_of(rec)
 

@@ -104,27 +104,37 @@ class RunJob:
         self.errors: dict[str, str] = {}
         self._inputs: dict[str, Artifact] = {}
         self._hedge: dict[str, float | None] = {}
+        # a step's outputs are usable once verified and in place; its records commit in a task
+        # of their own, after its parents' (see _make_durable)
+        self._deps: dict[str, list[str]] = {}
+        self._durable: dict[str, asyncio.Task[None]] = {}
+        services.barrier = self._unit_barrier
 
     async def execute(self) -> tuple[str, dict[str, str]]:
         """Run every step; return the run's status and per-step errors."""
         ids = {s.id for s in self.pipeline.steps}
         tasks: dict[str, asyncio.Task[StepOutputs]] = {}
         for step in self.pipeline.steps:
-            deps = [d for d in step_deps(step) if d in ids]
+            deps = self._deps[step.id] = [d for d in step_deps(step) if d in ids]
             tasks[step.id] = asyncio.ensure_future(self._step(step, deps, tasks))
         watcher = asyncio.ensure_future(self._watch_cancel(tasks))
         try:
             results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+            durable = await asyncio.gather(*self._durable.values(), return_exceptions=True)
         except asyncio.CancelledError:
-            for t in tasks.values():
+            every = [*tasks.values(), *self._durable.values()]
+            for t in every:
                 t.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await asyncio.gather(*every, return_exceptions=True)
             self.s.journal.update_run(self.s.run_id, status="interrupted")
             raise
         finally:
             watcher.cancel()
             await self.s.chores.drain()
-        cancelled = any(isinstance(r, asyncio.CancelledError) for r in results)
+        for step_id, outcome in zip(self._durable, durable, strict=True):
+            if isinstance(outcome, Exception) and step_id not in self.errors:
+                self.errors[step_id] = f"step {step_id}: its records were not written: {outcome}"
+        cancelled = any(isinstance(r, asyncio.CancelledError) for r in [*results, *durable])
         if cancelled:
             return "cancelled", self.errors
         return ("succeeded" if not self.errors else "failed"), self.errors
@@ -172,6 +182,7 @@ class RunJob:
             raise
         except PodiumError as exc:
             self.errors[step.id] = exc.one_line()
+            await self._parents_durable(step.id, quiet=True)  # its outcome after theirs
             self._record_step(step.id, "failed", error=exc.one_line(), code=exc.code)
             self.s.listener(RunEvent("step", step.id, "failed", step.id, message=exc.one_line()))
             raise StepFailed(step.id, exc.code, exc.one_line()) from None
@@ -181,6 +192,7 @@ class RunJob:
         except Exception as exc:  # a bug must fail its step, not hang or pass the run
             line = f"step {step.id}: internal error: {type(exc).__name__}: {exc}"
             self.errors[step.id] = line
+            await self._parents_durable(step.id, quiet=True)
             self._record_step(step.id, "failed", error=line, code="internal")
             self.s.listener(RunEvent("step", step.id, "failed", step.id, message=line))
             raise StepFailed(step.id, "internal", line) from exc
@@ -265,10 +277,11 @@ class RunJob:
         failures = [r for r in results if isinstance(r, BaseException)]
         keep_going = step.select is not None and len(ok) >= step.select.keep
         if failures and not keep_going:
-            first = failures[0]
-            if isinstance(first, PodiumError):
-                raise first
-            raise first
+            # the units that did succeed are ledgered with the step's failure: a resume reuses
+            # them instead of paying again
+            await self._parents_durable(step.id, quiet=True)
+            await self.attempts.settle(ok)
+            raise failures[0]
         groups = [
             [as_input(rec, path) for rec, path in zip(p.outputs, p.paths, strict=True)] for p in ok
         ]
@@ -279,25 +292,67 @@ class RunJob:
             outputs: list[Artifact] = []
         else:
             outputs = [g[0] for g in groups] if many else list(groups[0])
-        cost = sum(p.cost_usd for p in ok)
-        self._record_step(
-            step.id,
-            "succeeded",
+        done = [(u, r) for u, r in zip(units, results, strict=True) if isinstance(r, Produced)]
+        record = StepRecord(
+            run_id=self.s.run_id,
+            key=step.id,
+            step_id=step.id,
+            status="succeeded",
+            model=ok[0].model if ok else None,
+            cache_key=ok[0].cache_key if len(ok) == 1 else None,
+            outputs=tuple(a.sha256 for a in outputs),
+            cost_usd=sum(p.cost_usd for p in ok),
             started_at=now,
             finished_at=time.time(),
-            model=ok[0].model if ok else None,
-            outputs=tuple(a.sha256 for a in outputs),
-            cost=cost,
-            cache_key=ok[0].cache_key if len(ok) == 1 else None,
-            soon=True,
         )
-        # committed (with its attempt and artifacts) before anything acts on it; the steps
-        # finishing in the same loop iteration share the one commit
+        # the outputs are verified and readable: dependents start now, while these become
+        # durable and the step's records commit after its parents' (nothing a dependent pays
+        # for or records goes before that, see _unit_barrier)
+        self._durable[step.id] = asyncio.ensure_future(self._make_durable(record, done, many))
+        return StepOutputs(outputs, groups)
+
+    async def _make_durable(
+        self, record: StepRecord, units: list[tuple[Unit, Produced]], many: bool
+    ) -> None:
+        """Settle a finished step: outputs on disk, then its rows, in one shared commit."""
+        await self._parents_durable(record.step_id)
+        await self.attempts.settle([p for _, p in units])
+        for unit, p in units if many else ():
+            self._record_unit(unit, p)
+        self.s.journal.note_step(record)
+        # the steps settling in the same loop iteration share the one commit
         await self.s.commit()
         self.s.listener(
-            RunEvent("step", step.id, "succeeded", step.id, ok[0].model if ok else None, cost)
+            RunEvent(
+                "step", record.step_id, "succeeded", record.step_id, record.model, record.cost_usd
+            )
         )
-        return StepOutputs(outputs, groups)
+
+    async def _unit_barrier(self, unit: Unit) -> None:
+        """Before a unit's attempt is journaled ahead of its call: its step's parents durable."""
+        await self._parents_durable(unit.key.split("[")[0].split(".")[0])
+
+    async def _parents_durable(self, step_id: str, *, quiet: bool = False) -> None:
+        """Wait until the steps ``step_id`` depends on have committed their records.
+
+        Raises:
+            PodiumError: a parent's records could not be written (unless ``quiet``).
+        """
+        waits = {d: self._durable[d] for d in self._deps.get(step_id, ()) if d in self._durable}
+        if not waits:
+            return
+        await asyncio.wait(waits.values())  # never cancels them, whatever happens to us
+        for dep, task in waits.items():
+            if quiet:
+                continue
+            if task.cancelled():
+                raise asyncio.CancelledError
+            if task.exception() is not None:
+                raise PodiumError(
+                    f"step {dep}, which this step needs, could not be recorded: {task.exception()}",
+                    where=f"step {step_id}",
+                    hint="check the store's disk and database, then `podium resume`",
+                )
 
     def _hedge_after(self, unit: Unit, decision: Decision) -> float | None:
         if unit.hedge_after_s is not None:
@@ -321,26 +376,20 @@ class RunJob:
                 except KeyError:
                     pass
             self._record_step(unit.key, "running", started_at=time.time(), soon=True)
+        # a unit's own record is written with its step's, once its outputs are durable
         done_before = self.attempts.from_prior(unit)
         if done_before is not None:  # it finished before a crash: never buy it twice
-            if many:
-                self._record_unit(unit, done_before)
             return done_before
         for model in decision.chain:
             hit = self.attempts.from_cache(unit, model)
             if hit is not None:
                 self.s.listener(RunEvent("step", unit.key, "cached", unit.step.id, model))
-                if many:
-                    self._record_unit(unit, hit)
                 return hit
-        produced = await run_chain(
+        return await run_chain(
             decision.chain,
             lambda model, hedge: self.attempts.on_model(unit, model, hedge=hedge),
             self._hedge_after(unit, decision),
         )
-        if many:
-            self._record_unit(unit, produced)
-        return produced
 
     def _record_unit(self, unit: Unit, p: Produced) -> None:
         self._record_step(
@@ -351,6 +400,7 @@ class RunJob:
             outputs=tuple(r.sha256 for r in p.outputs),
             cost=p.cost_usd,
             cache_key=p.cache_key,
+            soon=True,
         )
 
     async def _select(self, step: Step, scorer: Decision, items: list[Artifact]) -> list[int]:
@@ -375,11 +425,13 @@ class RunJob:
                 unit, model, hedge=hedge
             )
             sheet = produced.outputs[0]
-            text = self.s.artifacts.path(sheet.sha256).read_text(encoding="utf-8")
+            text = self.s.artifacts.path_of(sheet).read_text(encoding="utf-8")
             scores = read_scores(sheet, text, len(items), step.select.by if step.select else "")
             return produced
 
         produced = await run_chain(scorer.chain, score_on)
+        await self._parents_durable(step.id)
+        await self.attempts.settle([produced])
         self._record_step(
             unit.key,
             "succeeded",

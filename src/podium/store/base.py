@@ -37,13 +37,21 @@ class ArtifactStore(abc.ABC):
         lineage: dict[str, Any] | None = None,
         hold: bool = False,
         take: bool = False,
+        later: bool = False,
     ) -> ArtifactRecord:
         """Store the file's bytes (once) and its record; return the record.
 
         ``hold``: the record may be committed with the journal's next write instead of in a
         transaction of its own (readers in this process see it at once). ``take``: the file
         is the store's from now on and may be moved into place rather than copied.
+        ``later``: the bytes may be readable at :meth:`path_of` before they are durable; the
+        record is saved (held) only by :meth:`settle`, which the caller must call.
         """
+
+    def settle(self, records: Sequence[ArtifactRecord]) -> None:
+        """Make records put with ``later`` durable and hold them (a store that ignores
+        ``later`` has nothing left to do)."""
+        del records
 
     @abc.abstractmethod
     def get(self, sha256: str) -> ArtifactRecord:
