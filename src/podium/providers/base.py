@@ -69,6 +69,9 @@ class Request:
         work_dir: a fresh directory the provider writes its output files into.
         idempotency_key: stable per attempt; a remote submit is made at most once per key.
         timeout_s: the attempt's timeout (for providers that can pass it on).
+        priority: when local workers are all busy, waiting requests start highest first: the
+            runner gives each the longest chain of work still ahead of its step (seconds), so
+            the critical path goes first.
         credentials: resolved secret values by env var name. Never logged.
     """
 
@@ -85,6 +88,7 @@ class Request:
     idempotency_key: str
     timeout_s: float | None = None
     credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+    priority: float = 0.0
 
     def field(self, name: str, default: Any = None) -> Any:
         """A structured prompt field, else a param, else ``default``."""

@@ -3,11 +3,17 @@
 Each worker keeps the engines (and the models they loaded) warm in its own memory. Events an
 engine reports in a worker (progress, partial outputs such as voice chunks) travel back over a
 queue and reach the attempt's reporter on the runner's event loop as they happen.
+
+When every worker is busy, waiting requests start by their ``priority`` (highest first, then
+first come), not in the order they arrived: the runner ranks each by the work still ahead of
+its step, so the hero stills a promo's shots wait on go before a voice nothing waits on yet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -64,6 +70,53 @@ def _warm(models: tuple[str, ...]) -> int:
     return len(models)
 
 
+class _Slots:
+    """``n`` worker slots, handed to waiters highest priority first, then first come.
+
+    A waiter may belong to any event loop; the hand-over goes through that loop.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.free = n
+        self._waiting: list[tuple[float, int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+
+    async def acquire(self, priority: float) -> None:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self.free > 0 and not self._waiting:
+                self.free -= 1
+                return
+            waiter: asyncio.Future[None] = loop.create_future()
+            heapq.heappush(self._waiting, (-priority, next(self._order), loop, waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            # cancelled while queued: _give finds the waiter done and passes the slot on; but
+            # if the slot had already been handed over, it is this caller's to give back
+            if waiter.done() and not waiter.cancelled():
+                self.release()
+            raise
+
+    def release(self) -> None:
+        with self._lock:
+            if not self._waiting:
+                self.free += 1
+                return
+            _, _, loop, waiter = heapq.heappop(self._waiting)
+        try:
+            loop.call_soon_threadsafe(self._give, waiter)
+        except RuntimeError:  # that loop is closed: nobody waits there any more
+            self.release()
+
+    def _give(self, waiter: asyncio.Future[None]) -> None:
+        if waiter.done():  # given up while queued
+            self.release()
+        else:
+            waiter.set_result(None)
+
+
 class WorkerPool:
     """Worker processes running local engines.
 
@@ -80,6 +133,7 @@ class WorkerPool:
         self._drainer: threading.Thread | None = None
         self._closed = False
         self._lock = threading.Lock()
+        self._slots = _Slots(self.workers)
 
     def _ensure(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -118,8 +172,18 @@ class WorkerPool:
         )
 
     async def run(self, request: Request, report: Reporter) -> Result:
-        """Run ``request`` in a worker; ``report`` receives its events on this loop."""
+        """Run ``request`` in a worker when one is free (waiting requests by ``priority``);
+        ``report`` receives its events on this loop."""
         executor = self._ensure()
+        await self._slots.acquire(request.priority)
+        try:
+            return await self._run(executor, request, report)
+        finally:
+            self._slots.release()
+
+    async def _run(
+        self, executor: ProcessPoolExecutor, request: Request, report: Reporter
+    ) -> Result:
         job_id = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
         self._reporters[job_id] = (loop, report)
