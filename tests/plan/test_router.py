@@ -168,6 +168,21 @@ def test_critical_path_is_the_slowest_chain(make_router: Callable[..., Router]) 
     assert plan.critical_path_s < sum(lat.values())
 
 
+def test_ranks_count_the_work_still_ahead_of_each_step(
+    make_router: Callable[..., Router],
+) -> None:
+    shot = {"id": "shot", "task": "image-to-video", "inputs": {"image": "${steps.hero.output}"}}
+    script = {"id": "script", "task": "text", "prompt": "Hello"}
+    voice = {"id": "voice", "task": "text-to-speech", "prompt": "${steps.script.output}"}
+    plan = make_router().plan(pipeline(HERO, shot, script, voice), policy="best")
+    lat = {k: d.estimate.latency_s for k, d in plan.decisions.items()}
+    assert plan.ranks["shot"] == pytest.approx(lat["shot"])
+    assert plan.ranks["hero"] == pytest.approx(lat["hero"] + lat["shot"])
+    assert plan.ranks["script"] == pytest.approx(lat["script"] + lat["voice"])
+    # the first step of the slowest chain ranks as the whole critical path
+    assert max(plan.ranks.values()) == pytest.approx(plan.critical_path_s)
+
+
 def test_select_gets_its_own_scorer_decision(make_router: Callable[..., Router]) -> None:
     hero = {**HERO, "variants": {"count": 4}, "select": {"by": "quality", "keep": 1}}
     plan = make_router().plan(pipeline(hero), policy="cheapest")

@@ -173,6 +173,8 @@ class Plan:
         decisions: one decision per step, in the spec's order.
         total_cost_usd: expected spend of the whole run (scorers included).
         critical_path_s: expected wall time: the slowest chain of dependent steps.
+        ranks: per step, its expected time plus the slowest chain of steps waiting on it (the
+            runner's priority for local workers).
     """
 
     pipeline: str
@@ -180,6 +182,7 @@ class Plan:
     decisions: Mapping[str, Decision]
     total_cost_usd: float
     critical_path_s: float
+    ranks: Mapping[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN's ``podium plan --json`` document."""

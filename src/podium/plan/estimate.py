@@ -72,3 +72,30 @@ def critical_path(latency: Mapping[str, float], deps: Mapping[str, Iterable[str]
         return finish[step_id]
 
     return max((done(s, frozenset()) for s in latency), default=0.0)
+
+
+def ranks(latency: Mapping[str, float], deps: Mapping[str, Iterable[str]]) -> dict[str, float]:
+    """Each step's rank: its own expected time plus the longest chain of steps that wait on it
+    (seconds) — how much of the run is still ahead once it starts. Starting the highest-ranked
+    ready work first keeps the critical path moving when workers are scarce.
+
+    Args:
+        latency: each step's expected wall time.
+        deps: each step's upstream step ids (unknown ids are ignored).
+    """
+    after: dict[str, list[str]] = {s: [] for s in latency}
+    for step_id in latency:
+        for d in deps.get(step_id, ()):
+            if d in after and d != step_id:
+                after[d].append(step_id)
+    rank: dict[str, float] = {}
+
+    def ahead(step_id: str, trail: frozenset[str]) -> float:
+        if step_id not in rank:
+            nxt = [ahead(n, trail | {step_id}) for n in after[step_id] if n not in trail]
+            rank[step_id] = latency[step_id] + max(nxt, default=0.0)
+        return rank[step_id]
+
+    for step_id in latency:
+        ahead(step_id, frozenset())
+    return rank

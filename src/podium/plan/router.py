@@ -23,7 +23,7 @@ from podium.catalog.catalog import Catalog
 from podium.errors import Unavailable
 from podium.plan import policy as policies
 from podium.plan.decision import Candidate, Decision, Estimate, Exclusion, Plan
-from podium.plan.estimate import call_cost, critical_path, step_latency
+from podium.plan.estimate import call_cost, critical_path, ranks, step_latency
 from podium.plan.facts import FactFinder, StepFacts
 from podium.plan.filters import is_studio, static_exclusion
 from podium.plan.world import World
@@ -151,6 +151,7 @@ class Router:
             decisions=ordered,
             total_cost_usd=sum(_cost(d) for d in ordered.values()),
             critical_path_s=critical_path(latency, deps),
+            ranks=ranks(latency, deps),
         )
 
     def decide(
