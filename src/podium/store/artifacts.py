@@ -10,11 +10,19 @@ into place, so a crash never leaves a half-written artifact under its final name
 store may *take* (an attempt's output in its scratch directory, same filesystem) is hashed and
 fdatasynced where it lies and renamed in, instead of being written a second time.
 
-What is guaranteed (``fsync=True``): the bytes are on disk before the rename, and the rename
-is on disk (the directory fsynced) before ``put`` returns, hence before the journal names the
-artifact. Against a killed process nothing is lost either way; against power loss the journal
-itself (SQLite WAL, ``synchronous=NORMAL``) may lose its last commits, and whatever a resume
-reuses is re-hashed first (:meth:`FileArtifactStore.exists`).
+A taken file put with ``later`` (the runner's outputs) is linked under its final name at once,
+so dependent steps can read it, and made durable by :meth:`FileArtifactStore.settle` — for many
+files at once: writeback started for all, then one ``fdatasync`` each (the first carries the
+group), then each directory — which only then holds the records. It is never linked over a copy
+already there (that one may be durable; a damaged one is replaced the durable way).
+
+What is guaranteed (``fsync=True``): the bytes and their name are on disk before the record
+can be committed, hence before the journal names the artifact. Against a killed process
+nothing is lost either way. Against power loss the journal itself (SQLite WAL,
+``synchronous=NORMAL``) may lose its last commits; a name linked by ``later`` whose settle had
+not finished may hold partial bytes, but no durable record names it and the next write of
+those bytes replaces it; and whatever a resume reuses is re-hashed first
+(:meth:`FileArtifactStore.exists`).
 """
 
 from __future__ import annotations
