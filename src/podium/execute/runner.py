@@ -9,6 +9,7 @@ for a remote job. Outputs land in the out dir as ``<step>[-<i>].<ext>``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import time
@@ -195,10 +196,9 @@ class Runner:
         )
         out = (Path(out_dir) if out_dir else Path("podium-out") / pipeline.name / run_id).resolve()
         out.mkdir(parents=True, exist_ok=True)
-        # the plan's document once: the run's record and its summary both carry it
-        plan_doc = plan.to_dict()
+        brief = {"spec_text_sha256": text_sha(loaded), "seed": seed}
         run_id, prior_steps, prior_attempts = self._open_run(
-            loaded, plan_doc, run_id, resume_run_id is not None, budget_usd, seed, out
+            loaded, plan.policy, brief, run_id, resume_run_id is not None, budget_usd, out
         )
         if resume_run_id is not None and seed is None:
             seed = self.journal.get_run(run_id).plan.get("seed")
@@ -219,6 +219,18 @@ class Runner:
             prior=prior_attempts,
         )
         job = RunJob(loaded, plan, services, prior_steps, out, seed)
+        # the plan's whole document (the run's record and summary carry it) is built once the
+        # first steps are under way, and rides with the run's next commit: it is acted on by
+        # nothing, and what a resume needs (brief) is in the run's first write
+        plan_doc: dict[str, Any] = {}
+
+        def note_plan() -> None:
+            plan_doc.update(plan.to_dict())
+            if resume_run_id is None:
+                self.journal.note_plan(run_id, {**plan_doc, **brief})
+
+        loop = asyncio.get_running_loop()
+        loop.call_soon(loop.call_soon, note_plan)  # after the steps' first moves
         try:
             status, errors = await job.execute()
         except Exception as exc:
@@ -226,7 +238,8 @@ class Runner:
             raise
         finally:
             services.background.shutdown(wait=True)
-        return self._close_run(run_id, status, errors, time.monotonic() - started, job, plan_doc)
+        wall = time.monotonic() - started
+        return self._close_run(run_id, status, errors, wall, job, plan_doc or plan.to_dict())
 
     def _close_run(
         self,
@@ -253,11 +266,11 @@ class Runner:
     def _open_run(
         self,
         loaded: Loaded,
-        plan_doc: dict[str, Any],
+        policy: str,
+        brief: dict[str, Any],
         run_id: str,
         resume: bool,
         budget_usd: float | None,
-        seed: int | None,
         out: Path,
     ) -> tuple[str, dict[str, StepRecord], dict[str, list[AttemptRecord]]]:
         """Create the run's record, or reopen it with what it did so far (a resume)."""
@@ -279,10 +292,10 @@ class Runner:
                 created_at=now,
                 updated_at=now,
                 out_dir=str(out),
-                policy=str(plan_doc["policy"]),
+                policy=policy,
                 budget_usd=budget_usd,
                 inputs=_jsonable(loaded.inputs),
-                plan={**plan_doc, "spec_text_sha256": text_sha(loaded), "seed": seed},
+                plan=dict(brief),
             )
         )
         return run_id, {}, {}

@@ -141,6 +141,10 @@ class Journal(abc.ABC):
         """Write an attempt record with the journal's next write (see :meth:`note_step`)."""
         self.put_attempt(attempt)
 
+    def note_plan(self, run_id: str, plan: dict[str, Any]) -> None:
+        """Set a run's plan document with the journal's next write (see :meth:`note_step`)."""
+        self.update_run(run_id, plan=plan)
+
     def flush(self) -> None:
         """Write what :meth:`note_step` and :meth:`note_attempt` hold back, now."""
         return None  # this default writes at once: nothing is ever held back

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, update
+from sqlalchemy import JSON, and_, bindparam, case, func, or_, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
@@ -143,6 +143,11 @@ class SqlJournal(Journal):
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
         )
+        self._set_plan = (
+            update(t.runs)
+            .where(t.runs.c.run_id == bindparam("r"))
+            .values(plan=bindparam("p", type_=JSON), updated_at=bindparam("at"))
+        )
 
     def _write(self, stmt: Any, params: dict[str, Any]) -> int:
         """One write, committed together with whatever is held back."""
@@ -166,6 +171,10 @@ class SqlJournal(Journal):
     def note_attempt(self, attempt: AttemptRecord) -> None:
         """Write an attempt record with the next write (one commit for both)."""
         self.db.hold(("attempt", attempt.attempt_id), self._put_attempt, _attempt_params(attempt))
+
+    def note_plan(self, run_id: str, plan: dict[str, Any]) -> None:
+        """Set a run's plan document with the next write (one commit for both)."""
+        self.db.hold(("plan", run_id), self._set_plan, {"r": run_id, "p": plan, "at": time.time()})
 
     def create_run(self, run: RunRecord) -> None:
         """Record a new run."""
