@@ -97,9 +97,10 @@ class LocalHandle:
         self._task = asyncio.ensure_future(self.provider.wait(job, self.report))
 
     async def result(self) -> Result:
-        """The attempt's result."""
+        """The attempt's result (awaited directly: the runner cancels it only through
+        :meth:`cancel` or by cancelling the awaiting attempt, which stops the job either way)."""
         assert self._task is not None
-        return await asyncio.shield(self._task)
+        return await self._task
 
     async def cancel(self) -> None:
         """Cancel the waiting task, then tell a remote provider to stop the job."""
