@@ -286,6 +286,9 @@ class RunJob:
             [as_input(rec, path) for rec, path in zip(p.outputs, p.paths, strict=True)] for p in ok
         ]
         if step.select is not None and decision.scorer is not None and len(groups) > 1:
+            # the scorer's row names the variants: they are durable and recorded first
+            await self._parents_durable(step.id)
+            await self.attempts.settle(ok)
             order = await self._select(step, decision.scorer, [g[0] for g in groups])
             groups = [groups[i] for i in order]
         if not groups:  # a foreach over an empty list
