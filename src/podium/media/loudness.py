@@ -21,6 +21,7 @@ import numpy as np
 
 from podium.errors import BadOutput, InvalidInput
 from podium.media.ffmpeg import ffmpeg_exe, probe, run_ffmpeg
+from podium.media.meter import integrated_loudness
 
 #: Loudness targets by preset name (LUFS integrated).
 PRESETS: dict[str, float] = {"default": -14.0, "music": -14.0, "speech": -16.0, "broadcast": -23.0}
@@ -221,14 +222,10 @@ def gain_to_lufs(samples: np.ndarray, sample_rate: int, target_lufs: float) -> f
 
     Used to balance stems before mixing; the final figure is always measured on the file.
     """
-    import pyloudnorm
-
     data = samples if samples.ndim == 2 else samples[:, None]
     if data.shape[0] < int(0.5 * sample_rate):
         data = np.concatenate([data] * (int(0.5 * sample_rate) // max(1, data.shape[0]) + 1))
-    meter = pyloudnorm.Meter(sample_rate)
-    with np.errstate(divide="ignore"):
-        lufs = float(meter.integrated_loudness(np.asarray(data, dtype=np.float64)))
+    lufs = integrated_loudness(data, sample_rate)
     if not math.isfinite(lufs):
         return 0.0
     return target_lufs - lufs
