@@ -56,6 +56,8 @@ class Unit:
         timeout_s: the per-attempt timeout, if the step sets one.
         hedge_after_s: start the next fallback in parallel after this long.
         use_cache: whether the cache may answer.
+        priority: the step's rank in the plan (its expected time plus the slowest chain waiting
+            on it): local workers take waiting attempts highest rank first.
     """
 
     key: str
@@ -69,6 +71,7 @@ class Unit:
     timeout_s: float | None = None
     hedge_after_s: float | None = None
     use_cache: bool = True
+    priority: float = 0.0
 
     @property
     def expected_duration_s(self) -> float | None:
@@ -329,6 +332,7 @@ class AttemptRunner:
             idempotency_key=key,
             timeout_s=unit.timeout_s,
             credentials={env: v for env in card.credentials if (v := self.s.settings.secret(env))},
+            priority=unit.priority,
         )
 
     async def attempt(

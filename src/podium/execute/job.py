@@ -251,6 +251,8 @@ class RunJob:
             retry=self.pipeline.retry,
             profile=self.s.settings.profile,
         )
+        for u in units:  # the critical path first when local workers are scarce
+            u.priority = self.plan.ranks.get(step.id, 0.0)
         now = time.time()
         # "running" is acted on by nothing: it rides with the first attempt's write (one commit)
         self._record_step(step.id, "running", started_at=now, model=decision.chosen, soon=True)
