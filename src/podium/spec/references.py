@@ -8,6 +8,7 @@ inside a ``foreach`` step. There is no arithmetic.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ class BadRef(ValueError):
 _FORMS = "${inputs.NAME}, ${steps.ID.output}, ${steps.ID.outputs[i]} or ${item}"
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked for the same texts on every plan and run
 def parse_ref(text: str) -> Ref:
     """Parse one ``${...}`` reference.
 
@@ -138,7 +140,7 @@ def find_refs(value: Any) -> list[Ref]:
 
 def _ref_texts(value: Any) -> list[str]:
     if isinstance(value, str):
-        return [m.group(0) for m in _REF.finditer(value)]
+        return [m.group(0) for m in _REF.finditer(value)] if "${" in value else []
     if isinstance(value, dict):
         return [t for v in value.values() for t in _ref_texts(v)]
     if isinstance(value, list | tuple):
