@@ -5,7 +5,8 @@ characters of the resolved text × calls, per call, or per compute second × p50
 declares a ``cost_usd`` param (the testing provider does) states a call's price through it.
 
 Latency: p95 of one call plus the cold start. Remote calls of a fan-out run side by side; local
-engines share ``settings.workers`` processes, so their calls queue.
+engines share ``settings.workers`` processes, so their calls queue. A card that declares a
+``latency_s`` param states a call's time through it, as with ``cost_usd``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,15 @@ def call_cost(card: ModelCard, facts: StepFacts, p50_s: float | None = None) -> 
     if unit == "compute_second":
         return card.price.usd * (p50_s if p50_s is not None else card.priors.latency_p50_s)
     return card.price_for(images=1)
+
+
+def stated_latency(card: ModelCard, facts: StepFacts) -> float | None:
+    """The time of one call as the step states it, for a card that declares a ``latency_s``
+    param (the testing provider does: its calls take exactly that long), else ``None``."""
+    stated = facts.step.params.get("latency_s")
+    if "latency_s" in card.params and isinstance(stated, int | float):
+        return float(stated)
+    return None
 
 
 def step_latency(card: ModelCard, facts: StepFacts, p95_s: float, workers: int) -> float:

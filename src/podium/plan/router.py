@@ -23,7 +23,7 @@ from podium.catalog.catalog import Catalog
 from podium.errors import Unavailable
 from podium.plan import policy as policies
 from podium.plan.decision import Candidate, Decision, Estimate, Exclusion, Plan
-from podium.plan.estimate import call_cost, critical_path, ranks, step_latency
+from podium.plan.estimate import call_cost, critical_path, ranks, stated_latency, step_latency
 from podium.plan.facts import FactFinder, StepFacts
 from podium.plan.filters import is_studio, static_exclusion
 from podium.plan.world import World
@@ -151,8 +151,28 @@ class Router:
             decisions=ordered,
             total_cost_usd=sum(_cost(d) for d in ordered.values()),
             critical_path_s=critical_path(latency, deps),
-            ranks=ranks(latency, deps),
+            ranks=ranks(self._stated(pipeline, ordered, finder, latency), deps),
         )
+
+    def _stated(
+        self,
+        pipeline: Pipeline,
+        decisions: Mapping[str, Decision],
+        finder: FactFinder,
+        latency: Mapping[str, float],
+    ) -> dict[str, float]:
+        """Each step's expected time for ranking: what its chosen card's ``latency_s`` param
+        states when it has one (the testing provider's calls take exactly that), else the
+        estimate."""
+        out = dict(latency)
+        for step in pipeline.steps:
+            chosen = decisions[step.id].chosen
+            if chosen not in self.catalog or "latency_s" not in step.params:
+                continue
+            stated = stated_latency(self.catalog.get(chosen), finder.facts(step))
+            if stated is not None:
+                out[step.id] = stated
+        return out
 
     def decide(
         self,
@@ -203,7 +223,8 @@ class Router:
             id=f"{step.id}.select",
             task=Task.SCORE,
             inputs={"items": f"${{steps.{step.id}.outputs}}"},
-            route=Route(exclude=step.route.exclude),
+            # the step's exclusions and fallback count bound its scorer too
+            route=Route(exclude=step.route.exclude, fallbacks=step.route.fallbacks),
         )
         scorer_facts = dataclasses.replace(finder.facts(scorer_step), items=facts.calls)
         left = None if budget_left is None else budget_left - decision.estimate.cost_usd
