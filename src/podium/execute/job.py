@@ -114,7 +114,11 @@ class RunJob:
         """Run every step; return the run's status and per-step errors."""
         ids = {s.id for s in self.pipeline.steps}
         tasks: dict[str, asyncio.Task[StepOutputs]] = {}
-        for step in self.pipeline.steps:
+        # highest rank first: of the steps ready together (at the start, or when a parent
+        # finishes and wakes its dependents in the order they began waiting), the one with the
+        # longest chain ahead reaches its provider first
+        ranks = self.plan.ranks
+        for step in sorted(self.pipeline.steps, key=lambda s: -ranks.get(s.id, 0.0)):
             deps = self._deps[step.id] = [d for d in step_deps(step) if d in ids]
             tasks[step.id] = asyncio.ensure_future(self._step(step, deps, tasks))
         watcher = asyncio.ensure_future(self._watch_cancel(tasks))
