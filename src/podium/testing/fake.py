@@ -2,7 +2,8 @@
 
 Its cards (``podium/testing/cards``) cover every task. Behaviour is set by step params:
 
-- ``latency_s``: how long a call takes;
+- ``latency_s``: how long a call takes (kept to the tenth of a millisecond: see
+  :mod:`podium.testing.clock`);
 - ``fail_rate`` (0–1) and ``fail_kind`` (a failure class code: ``transient``, ``timeout``,
   ``quota_exceeded``, ``refused``, ``bad_output``, ``invalid_input``, ``unavailable``, or
   ``crash``); ``fail_model`` limits failures to some model ids (a primary fails, its fallback
@@ -25,6 +26,7 @@ from podium.catalog.card import ModelCard
 from podium.errors import FAILURE_CLASSES, PodiumError
 from podium.providers.base import Event, Job, OutputFile, Provider, Reporter, Request, Result
 from podium.spec.vocabulary import FILE_EXTENSIONS, ArtifactType
+from podium.testing import clock
 from podium.testing.media import corrupt, write_artifact
 
 DISABLED = "the fake testing provider is disabled; set PODIUM_ENABLE_FAKE=1 to use it"
@@ -128,8 +130,9 @@ class FakeProvider(Provider):
         if kind == "timeout":
             await asyncio.sleep(max(latency, (request.timeout_s or 3600.0) * 4))
         if latency > 0:
-            # fail-fast faults come back early, as real 5xx and refusals do
-            await asyncio.sleep(latency * (0.1 if kind else 1.0))
+            # fail-fast faults come back early, as real 5xx and refusals do; woken on time, as
+            # a reply on a socket would be (see podium.testing.clock)
+            await clock.sleep(latency * (0.1 if kind else 1.0))
         if kind and kind != "bad_output":
             raise fault_error(kind, request)
         outputs = make_outputs(request)
