@@ -77,18 +77,6 @@ def grade_image(img: Image, g: Grade) -> Image:
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def letterbox(img: Image, ratio: float) -> Image:
-    """Black bars top and bottom so the picture reads as ``ratio`` (e.g. 2.39)."""
-    h, w = img.shape[:2]
-    if ratio <= 0 or w / h >= ratio:
-        return img
-    bar = round((h - w / ratio) / 2)
-    out = img.copy()
-    out[:bar] = 0.0
-    out[h - bar :] = 0.0
-    return out
-
-
 def depth_of_field(img: Image, depth: NDArray[np.float32], focus: float, strength: float) -> Image:
     """Blur by distance from the focus plane (two blur levels mixed per pixel)."""
     h = img.shape[0]
@@ -140,7 +128,7 @@ def finish(
             other renderers (Cycles) leave it ``False`` and get the grade here.
     """
     if graded and depth is None and rgb.shape[1] == size[0] and rgb.shape[0] == size[1]:
-        return letterbox_u8(rgb, scene.style.letterbox)  # the video path: no float copy at all
+        return letterbox(rgb, scene.style.letterbox)  # the video path: no float copy at all
     img = rgb.astype(np.float32) / 255.0
     if depth is not None and scene.style.dof > 0:
         cam = np.asarray(scene.camera.position) - np.asarray(scene.camera.target)
@@ -151,11 +139,11 @@ def finish(
     if not graded:
         img = grade_image(img, scene_grade(scene))
     out = (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    return letterbox_u8(out, scene.style.letterbox)
+    return letterbox(out, scene.style.letterbox)
 
 
-def letterbox_u8(img: NDArray[np.uint8], ratio: float) -> NDArray[np.uint8]:
-    """:func:`letterbox` for uint8 frames."""
+def letterbox(img: NDArray[np.uint8], ratio: float) -> NDArray[np.uint8]:
+    """Black bars top and bottom so the picture reads as ``ratio`` (e.g. 2.39)."""
     h, w = img.shape[:2]
     if ratio <= 0 or w / h >= ratio:
         return img
