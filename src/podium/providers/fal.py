@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import mimetypes
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
@@ -41,7 +40,9 @@ from podium.providers.remote import (
     body_text,
     build_input,
     dig,
+    large_inputs,
     mask,
+    mime_of,
     send,
     where_of,
 )
@@ -148,13 +149,9 @@ class FalProvider(RemoteProvider):
     async def _upload_inputs(self, request: Request) -> dict[str, str]:
         """Upload input files bigger than ``extra.upload_over_bytes`` (256 KiB) to fal's
         storage (initiate, then PUT) and return their URLs by slot; smaller ones go inline."""
-        limit = int(request.card.extra.get("upload_over_bytes", 256 * 1024))
         urls: dict[str, str] = {}
-        for slot in request.card.extra.get("inputs") or {}:
-            artifact = request.single(str(slot))
-            if artifact is None or artifact.path.stat().st_size <= limit:
-                continue
-            mime = mimetypes.guess_type(artifact.path.name)[0] or "application/octet-stream"
+        for slot, artifact in large_inputs(request):
+            mime = mime_of(artifact)
             initiate = f"{self.settings.fal_storage_url.rstrip('/')}/storage/upload/initiate"
             target = (
                 await self._send(
@@ -173,7 +170,7 @@ class FalProvider(RemoteProvider):
                 content=artifact.path.read_bytes(),
                 headers={"Content-Type": mime},
             )
-            urls[str(slot)] = str(target["file_url"])
+            urls[slot] = str(target["file_url"])
         return urls
 
     async def resume(self, request: Request, request_id: str, state: Mapping[str, Any]) -> Job:

@@ -161,11 +161,27 @@ async def send(
     raise status_error(response, where, secrets, env)
 
 
+def mime_of(artifact: InputArtifact) -> str:
+    """The input file's MIME type, guessed from its name."""
+    return mimetypes.guess_type(artifact.path.name)[0] or "application/octet-stream"
+
+
 def data_uri(artifact: InputArtifact) -> str:
     """An input file as a ``data:`` URI, which fal and Replicate accept for file inputs."""
-    mime = mimetypes.guess_type(artifact.path.name)[0] or "application/octet-stream"
     encoded = base64.b64encode(artifact.path.read_bytes()).decode("ascii")
-    return f"data:{mime};base64,{encoded}"
+    return f"data:{mime_of(artifact)};base64,{encoded}"
+
+
+def large_inputs(request: Request) -> list[tuple[str, InputArtifact]]:
+    """``(slot, artifact)`` of the card's file inputs bigger than ``extra.upload_over_bytes``
+    (256 KiB): these are uploaded and sent by URL, smaller ones inline as data URIs."""
+    limit = int(request.card.extra.get("upload_over_bytes", 256 * 1024))
+    found = []
+    for slot in request.card.extra.get("inputs") or {}:
+        artifact = request.single(str(slot))
+        if artifact is not None and artifact.path.stat().st_size > limit:
+            found.append((str(slot), artifact))
+    return found
 
 
 def dig(data: Any, path: str) -> Any:

@@ -19,7 +19,6 @@ import base64
 import contextlib
 import hashlib
 import hmac
-import mimetypes
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -37,7 +36,16 @@ from podium.errors import (
 )
 from podium.providers.base import Event, Job, Reporter, Request, Result
 from podium.providers.downloads import collect_outputs
-from podium.providers.remote import RemoteProvider, build_input, dig, mask, send, where_of
+from podium.providers.remote import (
+    RemoteProvider,
+    build_input,
+    dig,
+    large_inputs,
+    mask,
+    mime_of,
+    send,
+    where_of,
+)
 from podium.spec.vocabulary import ArtifactType
 
 MARKER = "podium_marker"
@@ -135,14 +143,9 @@ class ReplicateProvider(RemoteProvider):
     async def _upload_inputs(self, request: Request) -> dict[str, str]:
         """Input files over ``extra.upload_over_bytes`` (256 KiB) go through Replicate's files
         API (``POST /v1/files``) and are sent by URL; smaller ones inline as data URIs."""
-        limit = int(request.card.extra.get("upload_over_bytes", 256 * 1024))
         urls: dict[str, str] = {}
-        for slot in request.card.extra.get("inputs") or {}:
-            artifact = request.single(str(slot))
-            if artifact is None or artifact.path.stat().st_size <= limit:
-                continue
-            mime = mimetypes.guess_type(artifact.path.name)[0] or "application/octet-stream"
-            content = (artifact.path.name, artifact.path.read_bytes(), mime)
+        for slot, artifact in large_inputs(request):
+            content = (artifact.path.name, artifact.path.read_bytes(), mime_of(artifact))
             answer = (
                 await self._send(
                     request,
@@ -151,7 +154,7 @@ class ReplicateProvider(RemoteProvider):
                     files={"content": content},
                 )
             ).json()
-            urls[str(slot)] = str(answer["urls"]["get"])
+            urls[slot] = str(answer["urls"]["get"])
         return urls
 
     async def submit(self, request: Request, report: Reporter) -> Job:
