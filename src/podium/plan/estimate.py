@@ -62,26 +62,13 @@ def step_latency(card: ModelCard, facts: StepFacts, p95_s: float, workers: int) 
 
 
 def critical_path(latency: Mapping[str, float], deps: Mapping[str, Iterable[str]]) -> float:
-    """The longest chain of dependent steps, in seconds.
+    """The longest chain of dependent steps, in seconds: the rank of its first step.
 
     Args:
         latency: each step's expected wall time.
         deps: each step's upstream step ids (unknown ids are ignored).
     """
-    finish: dict[str, float] = {}
-
-    def done(step_id: str, trail: frozenset[str]) -> float:
-        if step_id in finish:
-            return finish[step_id]
-        before = [
-            done(d, trail | {step_id})
-            for d in deps.get(step_id, ())
-            if d in latency and d not in trail
-        ]
-        finish[step_id] = max(before, default=0.0) + latency[step_id]
-        return finish[step_id]
-
-    return max((done(s, frozenset()) for s in latency), default=0.0)
+    return max(ranks(latency, deps).values(), default=0.0)
 
 
 def ranks(latency: Mapping[str, float], deps: Mapping[str, Iterable[str]]) -> dict[str, float]:
