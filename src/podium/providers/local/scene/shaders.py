@@ -53,6 +53,14 @@ SHADOW_FRAGMENT = """
 void main() {}
 """
 
+# what a fragment shader of a mesh (VERTEX's outputs) takes in and writes out
+MESH_IN = """
+in vec3 v_pos;
+in vec3 v_nrm;
+in vec2 v_uv;
+out vec4 f_color;
+"""
+
 COMMON = """
 #version 330
 const float PI = 3.14159265;
@@ -180,11 +188,8 @@ vec3 direct(vec3 p, vec3 n, vec3 v, vec3 diffuse, vec3 f0, float rough, float sh
 
 PRODUCT_FRAGMENT = (
     COMMON
+    + MESH_IN
     + """
-in vec3 v_pos;
-in vec3 v_nrm;
-in vec2 v_uv;
-out vec4 f_color;
 uniform vec3 u_color;
 uniform float u_rough;
 uniform float u_metal;
@@ -300,11 +305,8 @@ vec2 light_map_uv(vec3 p) {
 
 FLOOR_FRAGMENT = (
     FLOOR_LIGHT
+    + MESH_IN
     + """
-in vec3 v_pos;
-in vec3 v_nrm;
-in vec2 v_uv;
-out vec4 f_color;
 
 void main() {
     vec3 c = floor_base(v_pos) * floor_light(v_pos, normalize(v_nrm));
@@ -317,11 +319,8 @@ void main() {
 # is matte, so what it looks like does not depend on where the camera is)
 FLOOR_MAPPED_FRAGMENT = (
     FLOOR_LIGHT
+    + MESH_IN
     + """
-in vec3 v_pos;
-in vec3 v_nrm;
-in vec2 v_uv;
-out vec4 f_color;
 uniform sampler2D u_light_map;
 
 void main() {
