@@ -39,6 +39,7 @@ class CutPlan:
     crossfade_s: float
     card_s: float
     card_mode: str  # "segment" | "overlay" | "none"
+    segments: int  # shots, plus the end card when it is a segment of its own
 
 
 def plan_cut(request: Request, profile: Profile, shots: Sequence[InputArtifact]) -> CutPlan:
@@ -75,14 +76,14 @@ def plan_cut(request: Request, profile: Profile, shots: Sequence[InputArtifact])
             where=f"step {request.step_id}",
             hint="raise params.duration_s, shorten end_card_s or use fewer shots",
         )
-    return CutPlan(size, profile.fps, total, shot_s, xf, card_s, card_mode)
+    return CutPlan(size, profile.fps, total, shot_s, xf, card_s, card_mode, segments)
 
 
-def _working_format(plan: CutPlan, segments: int) -> str:
+def _working_format(plan: CutPlan) -> str:
     """The pixel format between the shots' chains and the end: xfade blends only 4:4:4, so a
     crossfaded cut works in it throughout (one conversion a frame at the end, not two more
     around every blend)."""
-    return "yuv444p" if plan.crossfade_s > 0 and segments > 1 else "yuv420p"
+    return "yuv444p" if plan.crossfade_s > 0 and plan.segments > 1 else "yuv420p"
 
 
 def _shot_filters(shots: Sequence[InputArtifact], plan: CutPlan, fmt: str) -> list[str]:
@@ -238,7 +239,7 @@ class CutEngine(Engine):
         args: list[str] = []
         for shot in shots:
             args += ["-i", str(shot.path)]
-        fmt = _working_format(plan, len(shots) + (plan.card_mode == "segment"))
+        fmt = _working_format(plan)
         chains = _shot_filters(shots, plan, fmt)
         labels = [f"s{i}" for i in range(len(shots))]
         durations = [plan.shot_s] * len(shots)
