@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,7 +16,7 @@ from podium.execute import RunEvent
 from podium.execute.executor import LocalExecutor, LocalHandle
 from podium.execute.progress import ProgressView
 from podium.media.verify import verify_output
-from podium.providers.base import Provider, Request
+from podium.providers.base import Job, Provider, Reporter, Request, Result
 from podium.testing.media import write_wav
 
 from .conftest import Harness
@@ -113,3 +114,40 @@ steps:
     assert outcome.status == "succeeded"
     progress = [e for e in events if e.kind == "progress"]
     assert progress and progress[-1].progress == 1.0 and progress[-1].step_id == "a"
+
+
+def _request(card: Any, tmp_path: Path, latency_s: float) -> Request:
+    return Request(
+        step_id="x", task=card.tasks[0], card=card, prompt="x", prompt_text="x", inputs={},
+        params={"latency_s": latency_s}, seed=1, outputs=card.outputs_for(card.tasks[0]),
+        work_dir=tmp_path, idempotency_key="k",
+    )  # fmt: skip
+
+
+async def test_the_wait_runs_in_the_task_awaiting_the_result(
+    harness: Harness, tmp_path: Path
+) -> None:
+    from podium.testing.fake import FakeProvider
+
+    class Where(FakeProvider):
+        ran_in: asyncio.Task[Any] | None = None
+
+        async def wait(self, job: Job, report: Reporter) -> Result:
+            self.ran_in = asyncio.current_task()
+            return await super().wait(job, report)
+
+    provider = Where(harness.settings)
+    card = harness.runner.catalog.get("fake/text-a")
+    handle = await LocalExecutor(harness.settings).submit(provider, _request(card, tmp_path, 0))
+    assert provider.ran_in is None  # accepted; the wait begins with result()
+    result = await handle.result()
+    assert provider.ran_in is asyncio.current_task()  # no task, no hop through the loop
+    assert result.outputs[0].path.read_text()
+
+    slow = await LocalExecutor(harness.settings).submit(provider, _request(card, tmp_path, 30))
+    waiting = asyncio.ensure_future(slow.result())
+    await asyncio.sleep(0.05)
+    waiting.cancel()  # cancelling the awaiting attempt stops the wait at once
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiting, 1)
+    await slow.cancel()

@@ -3,8 +3,8 @@
 The runner hands an executor a provider and a request and gets back an :class:`AttemptHandle`
 once the provider has accepted the attempt (its request id known, so the runner can journal it
 before waiting). The handle streams the provider's events, yields the result, and cancels.
-:class:`LocalExecutor` runs remote calls as tasks on the runner's event loop and owns the worker
-pool that local engines run in; a Ray executor can replace it without the runner noticing.
+:class:`LocalExecutor` waits for remote calls on the runner's event loop and owns the worker pool
+that local engines run in; a Ray executor can replace it without the runner noticing.
 """
 
 from __future__ import annotations
@@ -61,7 +61,13 @@ class Executor(Protocol):
 
 
 class LocalHandle:
-    """An attempt running as a task on this event loop.
+    """An attempt waited for on this event loop.
+
+    The provider's ``wait`` runs inside whoever awaits :meth:`result`, not in a task of its
+    own: the attempt resumes the moment the provider returns, with no hop through the loop's
+    queue at either end (a chain of steps pays those hops once per step). Asking for
+    :meth:`events` before :meth:`result` starts it in a task instead, so the events can be read
+    first.
 
     Args:
         provider: the provider running it.
@@ -72,6 +78,8 @@ class LocalHandle:
         self.job: Job = Job(request=None)  # type: ignore[arg-type]  # set by submit
         self._queue: asyncio.Queue[object] | None = None
         self._task: asyncio.Task[Result] | None = None
+        self._waited = False  # the provider's wait has begun (inline or in the task)
+        self._ended = False
 
     def report(self, event: Event) -> None:
         """The reporter handed to the provider: events go to the stream if anyone listens."""
@@ -82,8 +90,11 @@ class LocalHandle:
         """The provider's events until the attempt ends."""
         if self._queue is None:
             self._queue = asyncio.Queue()
-        if self._task is not None:
-            self._task.add_done_callback(lambda _: self._queue.put_nowait(_DONE))  # type: ignore[union-attr]
+            if self._ended:
+                return
+        if not self._waited:  # nobody waits yet: run the wait in a task, read its events
+            self._waited = True
+            self._task = asyncio.ensure_future(self._wait())
         while True:
             item = await self._queue.get()
             if item is _DONE:
@@ -92,18 +103,33 @@ class LocalHandle:
             yield item
 
     def start(self, job: Job) -> None:
-        """Start waiting for ``job`` in a task."""
+        """Hold ``job``: its wait begins with :meth:`result` (or :meth:`events`)."""
         self.job = job
-        self._task = asyncio.ensure_future(self.provider.wait(job, self.report))
+
+    async def _wait(self) -> Result:
+        try:
+            return await self.provider.wait(self.job, self.report)
+        finally:
+            self._ended = True
+            if self._queue is not None:
+                self._queue.put_nowait(_DONE)
 
     async def result(self) -> Result:
-        """The attempt's result (awaited directly: the runner cancels it only through
-        :meth:`cancel` or by cancelling the awaiting attempt, which stops the job either way)."""
-        assert self._task is not None
-        return await self._task
+        """Wait for the outputs: in place, or on the task :meth:`events` started.
+
+        Cancelling the awaiting attempt stops the wait either way; :meth:`cancel` then tells a
+        remote provider.
+        """
+        if self._task is not None:
+            return await self._task
+        if self._waited:
+            raise RuntimeError("the attempt's result is already being awaited")
+        self._waited = True
+        return await self._wait()
 
     async def cancel(self) -> None:
-        """Cancel the waiting task, then tell a remote provider to stop the job."""
+        """Stop the waiting task (if any), then tell a remote provider to stop the job."""
+        self._waited = True  # a wait not begun never begins
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(BaseException):

@@ -65,7 +65,7 @@ async def run_chain(
     """
     if not chain:
         raise PodiumError("no model can run this step", hint="see `podium plan` for why")
-    if hedge_after_s is None:
+    if hedge_after_s is None or len(chain) < 2:  # nothing to hedge with
         return await _in_turn(chain, try_model)
     errors: list[tuple[str, PodiumError]] = []
     pending: dict[asyncio.Task[Produced], str] = {}
@@ -110,6 +110,9 @@ async def run_chain(
                     await _cancel(set(pending))
                     pending.clear()
                     raise ChainFailed(errors) from None
+            if not pending and position == len(chain) - 1:
+                # the last model has nothing to hedge with: it is awaited in place
+                return await _in_turn(chain[position:], try_model, errors)
             if not pending and position < len(chain):
                 start(False)
     finally:
@@ -118,9 +121,14 @@ async def run_chain(
     raise ChainFailed(errors)
 
 
-async def _in_turn(chain: Sequence[str], try_model: TryModel) -> Produced:
-    """The chain without hedging: one model at a time, awaited in place (no task per model)."""
-    errors: list[tuple[str, PodiumError]] = []
+async def _in_turn(
+    chain: Sequence[str], try_model: TryModel, errors: list[tuple[str, PodiumError]] | None = None
+) -> Produced:
+    """The chain without hedging: one model at a time, awaited in place (no task per model).
+
+    ``errors`` are the failures of models tried before, reported with these.
+    """
+    errors = [] if errors is None else errors
     for model in chain:
         try:
             return await try_model(model, False)

@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -108,6 +109,11 @@ class RunJob:
         # of their own, after its parents' (see _make_durable)
         self._deps: dict[str, list[str]] = {}
         self._durable: dict[str, asyncio.Task[None]] = {}
+        # a finished step's record and units, until _step starts making them durable
+        self._settling: dict[str, tuple[StepRecord, list[tuple[Unit, Produced]], bool]] = {}
+        # how each ended step ended, and the futures of the dependents still waiting on it
+        self._outcome: dict[str, str] = {}
+        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
         services.barrier = self._unit_barrier
 
     async def execute(self) -> tuple[str, dict[str, str]]:
@@ -120,7 +126,9 @@ class RunJob:
         ranks = self.plan.ranks
         for step in sorted(self.pipeline.steps, key=lambda s: -ranks.get(s.id, 0.0)):
             deps = self._deps[step.id] = [d for d in step_deps(step) if d in ids]
-            tasks[step.id] = asyncio.ensure_future(self._step(step, deps, tasks))
+            tasks[step.id] = task = asyncio.ensure_future(self._step(step, deps))
+            # a task cancelled before it began never reaches its own release
+            task.add_done_callback(partial(self._release_late, step.id))
         watcher = asyncio.ensure_future(self._watch_cancel(tasks))
         try:
             results = await asyncio.gather(*tasks.values(), return_exceptions=True)
@@ -153,18 +161,56 @@ class RunJob:
                         t.cancel()
                     return
 
-    async def _step(
-        self, step: Step, deps: list[str], tasks: Mapping[str, asyncio.Task[StepOutputs]]
-    ) -> StepOutputs:
+    async def _step(self, step: Step, deps: list[str]) -> StepOutputs:
+        """Run a step once its dependencies end; then wake the steps waiting on it."""
+        outcome = "failed"
+        try:
+            result = await self._step_body(step, deps)
+            outcome = "succeeded"
+            return result
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            self._release(step.id, outcome)
+            # what is not on the critical path queues behind the dependents just woken: the
+            # step's records (durable after its parents', see _make_durable), its out-dir copies
+            settling = self._settling.pop(step.id, None)
+            if settling is not None:
+                self._durable[step.id] = asyncio.ensure_future(self._make_durable(*settling))
+                self._copy_out(step, self.finished[step.id])
+
+    def _release(self, step_id: str, outcome: str) -> None:
+        # from inside the step's own coroutine: each waiting dependent resumes in the loop's
+        # next turn (awaiting the step's task would cost two more turns: its done callbacks,
+        # then a shield's)
+        self._outcome[step_id] = outcome
+        for waiter in self._waiting.pop(step_id, ()):
+            if not waiter.done():  # not cancelled with its dependent
+                waiter.set_result(None)
+
+    def _release_late(self, step_id: str, _task: asyncio.Task[StepOutputs]) -> None:
+        if step_id not in self._outcome:
+            self._release(step_id, "cancelled")
+
+    async def _ended(self, dep: str) -> str:
+        """How ``dep`` ended (``succeeded``, ``failed``, ``cancelled``), once it has.
+
+        Each dependent waits on a future of its own: cancelling one never touches the step it
+        waits for, nor its other dependents.
+        """
+        if dep not in self._outcome:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.setdefault(dep, []).append(waiter)
+            await waiter
+        return self._outcome[dep]
+
+    async def _step_body(self, step: Step, deps: list[str]) -> StepOutputs:
         for dep in deps:
-            try:
-                await asyncio.shield(tasks[dep])
-            except (StepFailed, PodiumError, asyncio.CancelledError) as exc:
-                if isinstance(exc, asyncio.CancelledError) and not tasks[dep].cancelled():
-                    raise
+            if await self._ended(dep) != "succeeded":
                 self._record_step(step.id, "skipped", error=f"needs step {dep}, which failed")
                 self.s.listener(RunEvent("step", step.id, "skipped", step.id))
-                raise StepFailed(step.id, "skipped", f"needs step {dep}") from None
+                raise StepFailed(step.id, "skipped", f"needs step {dep}")
         done = self.prior_steps.get(step.id)
         if done is not None and done.status == "succeeded" and self._restore(step, done):
             self.s.listener(
@@ -201,7 +247,6 @@ class RunJob:
             self.s.listener(RunEvent("step", step.id, "failed", step.id, message=line))
             raise StepFailed(step.id, "internal", line) from exc
         self.finished[step.id] = result
-        self._copy_out(step, result)
         return result
 
     def _restore(self, step: Step, rec: StepRecord) -> bool:
@@ -316,8 +361,8 @@ class RunJob:
         )
         # the outputs are verified and readable: dependents start now, while these become
         # durable and the step's records commit after its parents' (nothing a dependent pays
-        # for or records goes before that, see _unit_barrier)
-        self._durable[step.id] = asyncio.ensure_future(self._make_durable(record, done, many))
+        # for or records goes before that, see _unit_barrier); _step starts that
+        self._settling[step.id] = (record, done, many)
         return StepOutputs(outputs, groups)
 
     async def _make_durable(
