@@ -2,8 +2,8 @@
 
 Its cards (``podium/testing/cards``) cover every task. Behaviour is set by step params:
 
-- ``latency_s``: how long a call takes (kept to the tenth of a millisecond: see
-  :mod:`podium.testing.clock`);
+- ``latency_s``: how long a call takes, writing its outputs included (kept to the tenth of a
+  millisecond: see :mod:`podium.testing.clock`);
 - ``fail_rate`` (0–1) and ``fail_kind`` (a failure class code: ``transient``, ``timeout``,
   ``quota_exceeded``, ``refused``, ``bad_output``, ``invalid_input``, ``unavailable``, or
   ``crash``); ``fail_model`` limits failures to some model ids (a primary fails, its fallback
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -124,20 +125,25 @@ class FakeProvider(Provider):
     async def wait(self, job: Job, report: Reporter) -> Result:
         """Sleep ``latency_s``, then fail as asked or write the outputs."""
         request = job.request
+        started = time.monotonic()
         report(Event("started"))
         kind = fault_for(request)
         latency = float(request.params.get("latency_s") or 0.0)
         if kind == "timeout":
             await asyncio.sleep(max(latency, (request.timeout_s or 3600.0) * 4))
+        outputs: list[OutputFile] = []
+        if not kind or kind == "bad_output":
+            # written while the call takes its time, as an engine writes its output while it
+            # works: the call lasts latency_s in all, whatever creating a file costs here
+            outputs = make_outputs(request)
+            for out in outputs if kind else ():
+                corrupt(out.path)
         if latency > 0:
             # fail-fast faults come back early, as real 5xx and refusals do; woken on time, as
             # a reply on a socket would be (see podium.testing.clock)
-            await clock.sleep(latency * (0.1 if kind else 1.0))
+            left = latency * (0.1 if kind else 1.0) - (time.monotonic() - started)
+            await clock.sleep(left)
         if kind and kind != "bad_output":
             raise fault_error(kind, request)
-        outputs = make_outputs(request)
-        if kind == "bad_output":
-            for out in outputs:
-                corrupt(out.path)
         report(Event("progress", progress=1.0))
         return Result(outputs=outputs, cost_usd=self.estimate_cost(request.card, request.params))
