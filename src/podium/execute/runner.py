@@ -10,6 +10,7 @@ for a remote job. Outputs land in the out dir as ``<step>[-<i>].<ext>``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import time
@@ -219,15 +220,19 @@ class Runner:
             prior=prior_attempts,
         )
         job = RunJob(loaded, plan, services, prior_steps, out, seed)
-        # the plan's whole document (the run's record and summary carry it) is built once the
-        # first steps are under way, and rides with the run's next commit: it is acted on by
-        # nothing, and what a resume needs (brief) is in the run's first write
+        # the plan's whole document (the run's record and summary carry it) is built and
+        # written once the first steps are under way, while they wait on their providers: it
+        # is acted on by nothing, and what a resume needs (brief) is in the run's first write.
+        # Held for the first step to finish instead, its 50 kB would delay that step's heirs
         plan_doc: dict[str, Any] = {}
 
         def note_plan() -> None:
             plan_doc.update(plan.to_dict())
             if resume_run_id is None:
                 self.journal.note_plan(run_id, {**plan_doc, **brief})
+                # a failed write keeps it held: the next commit writes it or reports why
+                with contextlib.suppress(Exception):
+                    self.journal.flush()
 
         loop = asyncio.get_running_loop()
         loop.call_soon(loop.call_soon, note_plan)  # after the steps' first moves

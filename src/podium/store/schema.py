@@ -7,6 +7,7 @@ Durability: every write commits before it returns. SQLite runs with ``journal_mo
 ``synchronous=NORMAL``: a committed transaction survives the process being killed at any moment
 (what crash-resume needs); only an operating-system crash or power loss may lose the last few
 (WAL is fsynced at checkpoints, not at each commit), never leaving a half transaction.
+Checkpoints run on a thread of their own (:class:`Checkpointer`), never inside a commit.
 
 A write may be *held* (:meth:`Database.hold`): a record nothing acts on by itself (a step
 ``running``, an output's artifact record, an attempt's success before its step's) is not
@@ -20,7 +21,9 @@ SQLAlchemy.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -41,16 +44,18 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     insert,
     inspect,
     text,
+    update,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, Update
 
 from podium.errors import InvalidInput, Unavailable
 
@@ -173,7 +178,53 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA wal_autocheckpoint=0")  # the Checkpointer's thread does it
     cur.close()
+
+
+class Checkpointer:
+    """Copies SQLite's write-ahead log into the database on a thread of its own.
+
+    Left to itself, SQLite checkpoints inside whichever commit takes the log past 1000 pages:
+    that commit also copies the pages back and fsyncs the database, several milliseconds
+    spent by the event loop that happened to commit, while steps wait on it. The store turns
+    that off (``wal_autocheckpoint=0``) and checkpoints here every ``every`` commits instead,
+    ``PASSIVE`` and through a connection of its own, so no writer waits for it. The last
+    connection to close checkpoints what is left, as SQLite always does.
+
+    Args:
+        path: the database file.
+        every: commits between checkpoints.
+    """
+
+    def __init__(self, path: Path, every: int = 256) -> None:
+        self.path = path
+        self.every = every
+        self._commits = 0
+        self._thread: threading.Thread | None = None
+
+    def committed(self) -> None:
+        """Count a commit; start a checkpoint when one is due and none is running."""
+        self._commits += 1
+        if self._commits < self.every or (self._thread and self._thread.is_alive()):
+            return
+        self._commits = 0
+        self._thread = threading.Thread(target=self.checkpoint, name="podium-wal", daemon=True)
+        self._thread.start()
+
+    def checkpoint(self) -> None:
+        """One passive checkpoint (best effort: a busy or failed one is retried next time)."""
+        with contextlib.suppress(sqlite3.Error):
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        """Wait for a checkpoint under way."""
+        if self._thread is not None:
+            self._thread.join()
 
 
 class Database:
@@ -215,8 +266,8 @@ class Database:
 
     def _open(self, parsed: URL, url: str) -> None:
         kwargs: dict[str, Any] = {}
+        database = parsed.database or ""
         if self.dialect == "sqlite":
-            database = parsed.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {
@@ -226,8 +277,11 @@ class Database:
             if not database or database == ":memory:":
                 kwargs["poolclass"] = StaticPool
         self.engine: Engine = create_engine(url, **kwargs)
+        self.checkpointer: Checkpointer | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            if database and database != ":memory:" and not database.startswith("file:"):
+                self.checkpointer = Checkpointer(Path(database))
         self.lock = threading.RLock()
         for attempt in range(3):
             try:
@@ -241,10 +295,11 @@ class Database:
                 time.sleep(0.05)
         self.conn: Connection = self.engine.connect()
         self._upserts: dict[str, Insert] = {}
+        self._updates: dict[str, Update] = {}
         # SQLite: the hot upserts skip SQLAlchemy's execution machinery (about two thirds of a
         # write's cost) and go straight to the driver as prepared SQL; sqlite3 caches the
         # prepared statement, so a write is one bind, one step and one commit
-        self._raw: dict[int, RawUpsert] = {}
+        self._raw: dict[int, RawUpsert | RawUpdate] = {}
         # writes held back to ride with the next write's transaction (see hold())
         self._held: dict[tuple[str, ...], tuple[Any, Mapping[str, Any]]] = {}
         self.on_flush: list[Callable[[], None]] = []
@@ -263,6 +318,37 @@ class Database:
             stmt = self._upserts[name] = build_upsert(self.dialect, table, keys, keep)
             if self.dialect == "sqlite":
                 self._raw[id(stmt)] = RawUpsert(table, keys, keep)
+        return stmt
+
+    def insert(self, table: Table) -> Insert:
+        """A plain ``INSERT`` into ``table`` (failing on a duplicate key), built once; plain
+        SQL on SQLite like the upserts. A duplicate raises SQLAlchemy's ``IntegrityError`` on
+        either path."""
+        name = f"{table.name}:insert"
+        stmt = self._upserts.get(name)
+        if stmt is None:
+            stmt = self._upserts[name] = insert(table)
+            if self.dialect == "sqlite":
+                self._raw[id(stmt)] = RawUpsert(table, ())
+        return stmt
+
+    def update_by(self, table: Table, key: str, columns: Sequence[str]) -> Update:
+        """``UPDATE table SET columns WHERE key = :key``, built once; on SQLite, written as
+        plain SQL like the upserts (parameters named after the columns).
+
+        Args:
+            table: the table.
+            key: the column naming the row.
+            columns: the columns set.
+        """
+        name = f"{table.name}:{key}:{','.join(columns)}"
+        stmt = self._updates.get(name)
+        if stmt is None:
+            values = {c: bindparam(c, type_=table.c[c].type) for c in columns}
+            where = table.c[key] == bindparam(f"{key}_", type_=table.c[key].type)
+            stmt = self._updates[name] = update(table).where(where).values(**values)
+            if self.dialect == "sqlite":
+                self._raw[id(stmt)] = RawUpdate(table, key, columns)
         return stmt
 
     def write(self, stmt: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> int:
@@ -293,6 +379,8 @@ class Database:
                 # nothing of the transaction landed: what was held stays held
                 self._held = {**held, **self._held}
                 raise
+            if self.checkpointer is not None:
+                self.checkpointer.committed()
             for done in self.on_flush:
                 done()
             return touched
@@ -332,6 +420,9 @@ class Database:
                 else:
                     touched += raw.executemany(up.sql, [up.row(p) for p in params]).rowcount
             raw.commit()
+        except sqlite3.IntegrityError as exc:  # as SQLAlchemy's path reports it
+            raw.rollback()
+            raise IntegrityError(up.sql, None, exc) from exc
         except BaseException:
             raw.rollback()
             raise
@@ -401,6 +492,8 @@ class Database:
         """Commit what is held back, close the connection and dispose of the engine."""
         with self.lock:
             self.flush()
+            if self.checkpointer is not None:
+                self.checkpointer.close()
             self.conn.close()
             self.engine.dispose()
 
@@ -449,10 +542,9 @@ class RawUpsert:
         marks = ", ".join("?" for _ in self.names)
         sets = ", ".join(f'"{n}" = excluded."{n}"' for n in self.names if n not in skip)
         target = ", ".join(f'"{k}"' for k in keys)
-        self.sql = (
-            f"INSERT INTO {table.name} ({names}) VALUES ({marks}) "
-            f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
-        )
+        self.sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+        if keys:  # none: a plain insert, failing on a duplicate key
+            self.sql += f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
 
     def row(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters of one row."""
@@ -463,6 +555,29 @@ class RawUpsert:
                 value = json.dumps(value)
             out.append(value)
         return tuple(out)
+
+
+class RawUpdate:
+    """A SQLite ``UPDATE ... SET ... WHERE key = ?`` as plain SQL (JSON columns dumped).
+
+    Its parameters are named as :meth:`Database.update_by` names them: the columns, and the
+    key with a trailing underscore.
+
+    Args:
+        table: the table.
+        key: the column naming the row.
+        columns: the columns set.
+    """
+
+    def __init__(self, table: Table, key: str, columns: Sequence[str]) -> None:
+        self.names = (*columns, f"{key}_")
+        self.json = frozenset(c for c in columns if isinstance(table.c[c].type, JSON))
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        self.sql = f'UPDATE {table.name} SET {sets} WHERE "{key}" = ?'
+
+    def row(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional parameters."""
+        return tuple(json.dumps(params[n]) if n in self.json else params[n] for n in self.names)
 
 
 def build_upsert(
@@ -492,8 +607,3 @@ def build_upsert(
         index_elements=list(keys),
         set_={c.name: base.excluded[c.name] for c in table.columns if c.name not in skip},
     )
-
-
-def plain_insert(table: Table) -> Insert:
-    """A plain ``INSERT`` (fails on a duplicate key)."""
-    return insert(table)

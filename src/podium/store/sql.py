@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
@@ -143,11 +143,8 @@ class SqlJournal(Journal):
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
         )
-        self._set_plan = (
-            update(t.runs)
-            .where(t.runs.c.run_id == bindparam("r"))
-            .values(plan=bindparam("p", type_=JSON), updated_at=bindparam("at"))
-        )
+        self._insert_run = db.insert(t.runs)
+        self._set_plan = db.update_by(t.runs, "run_id", ("plan", "updated_at"))
 
     def _write(self, stmt: Any, params: dict[str, Any]) -> int:
         """One write, committed together with whatever is held back."""
@@ -174,13 +171,14 @@ class SqlJournal(Journal):
 
     def note_plan(self, run_id: str, plan: dict[str, Any]) -> None:
         """Set a run's plan document with the next write (one commit for both)."""
-        self.db.hold(("plan", run_id), self._set_plan, {"r": run_id, "p": plan, "at": time.time()})
+        params = {"run_id_": run_id, "plan": plan, "updated_at": time.time()}
+        self.db.hold(("plan", run_id), self._set_plan, params)
 
     def create_run(self, run: RunRecord) -> None:
         """Record a new run."""
         self.flush()
         try:
-            self.db.write(t.plain_insert(t.runs), _params(run))
+            self.db.write(self._insert_run, _params(run))
         except IntegrityError as exc:
             raise ValueError(f"run '{run.run_id}' already exists") from exc
 
