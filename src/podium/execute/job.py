@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -113,7 +114,8 @@ class RunJob:
         self._settling: dict[str, tuple[StepRecord, list[tuple[Unit, Produced]], bool]] = {}
         # how each ended step ended, and the futures of the dependents still waiting on it
         self._outcome: dict[str, str] = {}
-        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
+        self._waiting: dict[str, list[tuple[float, int, asyncio.Future[None]]]] = {}
+        self._order = itertools.count(0, -1)  # equal ranks: the first to wait goes first
         services.barrier = self._unit_barrier
 
     async def execute(self) -> tuple[str, dict[str, str]]:
@@ -185,7 +187,8 @@ class RunJob:
         # next turn (awaiting the step's task would cost two more turns: its done callbacks,
         # then a shield's)
         self._outcome[step_id] = outcome
-        for waiter in self._waiting.pop(step_id, ()):
+        # highest rank first: they resume in this order, each up to its provider call
+        for _, _, waiter in sorted(self._waiting.pop(step_id, ()), reverse=True):
             if not waiter.done():  # not cancelled with its dependent
                 waiter.set_result(None)
 
@@ -193,21 +196,23 @@ class RunJob:
         if step_id not in self._outcome:
             self._release(step_id, "cancelled")
 
-    async def _ended(self, dep: str) -> str:
-        """How ``dep`` ended (``succeeded``, ``failed``, ``cancelled``), once it has.
+    async def _ended(self, dep: str, step_id: str) -> str:
+        """How ``dep``, which ``step_id`` waits for, ended, once it has: ``succeeded``,
+        ``failed`` or ``cancelled``.
 
         Each dependent waits on a future of its own: cancelling one never touches the step it
         waits for, nor its other dependents.
         """
         if dep not in self._outcome:
             waiter = asyncio.get_running_loop().create_future()
-            self._waiting.setdefault(dep, []).append(waiter)
+            rank = self.plan.ranks.get(step_id, 0.0)
+            self._waiting.setdefault(dep, []).append((rank, next(self._order), waiter))
             await waiter
         return self._outcome[dep]
 
     async def _step_body(self, step: Step, deps: list[str]) -> StepOutputs:
         for dep in deps:
-            if await self._ended(dep) != "succeeded":
+            if await self._ended(dep, step.id) != "succeeded":
                 self._record_step(step.id, "skipped", error=f"needs step {dep}, which failed")
                 self.s.listener(RunEvent("step", step.id, "skipped", step.id))
                 raise StepFailed(step.id, "skipped", f"needs step {dep}")
@@ -393,9 +398,9 @@ class RunJob:
             PodiumError: a parent's records could not be written (unless ``quiet``).
         """
         waits = {d: self._durable[d] for d in self._deps.get(step_id, ()) if d in self._durable}
-        if not waits:
-            return
-        await asyncio.wait(waits.values())  # never cancels them, whatever happens to us
+        pending = [t for t in waits.values() if not t.done()]
+        if pending:  # (asyncio.wait costs a turn of the loop even when all are done)
+            await asyncio.wait(pending)  # never cancels them, whatever happens to us
         for dep, task in waits.items():
             if quiet:
                 continue
