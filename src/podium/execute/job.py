@@ -105,7 +105,6 @@ class RunJob:
         self.outputs: list[RunOutput] = []
         self.errors: dict[str, str] = {}
         self._inputs: dict[str, Artifact] = {}
-        self._hedge: dict[str, float | None] = {}
         # a step's outputs are usable once verified and in place; its records commit in a task
         # of their own, after its parents' (see _make_durable)
         self._deps: dict[str, list[str]] = {}
@@ -414,14 +413,17 @@ class RunJob:
                 )
 
     def _hedge_after(self, unit: Unit, decision: Decision) -> float | None:
+        """When to start the next model in parallel: the step's ``hedge_after_s``, else the
+        chosen model's observed p95 once the plan used observed figures for it."""
+        if len(decision.chain) < 2:  # nothing to hedge with
+            return None
         if unit.hedge_after_s is not None:
             return unit.hedge_after_s
-        model = decision.chosen
-        if model not in self._hedge:
-            stats = self.s.journal.observed(model)
-            ok = stats.samples >= self.s.settings.min_samples and stats.latency_p95_s
-            self._hedge[model] = float(stats.latency_p95_s or 0) if ok else None
-        return self._hedge[model]
+        chosen = next((c for c in decision.candidates if c.model == decision.chosen), None)
+        observed = chosen.observed if chosen is not None else None
+        if not observed or not observed.get("used") or not observed.get("latency_p95_s"):
+            return None
+        return float(observed["latency_p95_s"])
 
     async def _run_unit(self, unit: Unit, decision: Decision, many: bool) -> Produced:
         if many:

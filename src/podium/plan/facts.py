@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.spec.models import Pipeline, Step
-from podium.spec.references import Ref, find_refs, resolve
+from podium.spec.references import Ref, find_refs, resolve, step_refs
 from podium.spec.vocabulary import TASK_OUTPUTS, ArtifactType, Task
 
 #: Speaking rate used to estimate a voice's length from its text (about 150 words a minute).
@@ -235,7 +235,7 @@ def _used_outputs(pipeline: Pipeline) -> dict[str, tuple[tuple[ArtifactType, str
     by_id = {s.id: s for s in pipeline.steps}
     used: dict[str, dict[ArtifactType, str]] = {}
     for step in pipeline.steps:
-        for ref in find_refs([step.prompt, step.inputs, step.params, step.foreach]):
+        for ref in step_refs(step):
             source = by_id.get(ref.name) if ref.kind == "steps" else None
             if source is None or ref.index is None:
                 continue

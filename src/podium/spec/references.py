@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -140,12 +141,17 @@ def find_refs(value: Any) -> list[Ref]:
 
 def _ref_texts(value: Any) -> list[str]:
     if isinstance(value, str):
-        return [m.group(0) for m in _REF.finditer(value)] if "${" in value else []
+        return list(_texts_in(value)) if "${" in value else []
     if isinstance(value, dict):
         return [t for v in value.values() for t in _ref_texts(v)]
     if isinstance(value, list | tuple):
         return [t for v in value for t in _ref_texts(v)]
     return []
+
+
+@functools.lru_cache(maxsize=4096)  # a plan and a run ask for the same strings many times
+def _texts_in(text: str) -> tuple[str, ...]:
+    return tuple(m.group(0) for m in _REF.finditer(text))
 
 
 def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
@@ -190,13 +196,36 @@ def step_fields(step: Step) -> dict[str, Any]:
     }
 
 
+def step_refs(step: Step) -> tuple[Ref, ...]:
+    """The well-formed references in a step's fields (prompt, inputs, params, foreach).
+
+    Found once per step object (steps are frozen): planning and running ask for them many
+    times.
+
+    Args:
+        step: the step.
+    """
+    key = id(step)
+    known = _STEP_REFS.get(key)
+    if known is not None and known[0]() is step:
+        return known[1]
+    refs = tuple(find_refs(step_fields(step)))
+    # the entry leaves with the step: its id may then name another object
+    gone = weakref.ref(step, lambda _, key=key: _STEP_REFS.pop(key, None))  # type: ignore[misc]
+    _STEP_REFS[key] = (gone, refs)
+    return refs
+
+
+_STEP_REFS: dict[int, tuple[weakref.ref[Step], tuple[Ref, ...]]] = {}
+
+
 def step_deps(step: Step) -> set[str]:
     """Ids of the steps that ``step`` references anywhere (prompt, inputs, params, foreach).
 
     Args:
         step: the step.
     """
-    return {r.name for r in find_refs(step_fields(step)) if r.kind == "steps"}
+    return {r.name for r in step_refs(step) if r.kind == "steps"}
 
 
 def find_cycle(pipeline: Pipeline) -> list[str] | None:
