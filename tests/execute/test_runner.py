@@ -294,3 +294,19 @@ async def test_resume_reuses_an_attempt_that_finished_before_the_crash(
     assert harness.attempts(first.run_id) == [("fake/text-a@1", "succeeded", None)]
     assert again.cost_usd == pytest.approx(0.3)  # paid once
     assert (tmp_path / "a.txt").read_text().strip() == "once"
+
+
+async def test_an_out_dir_that_cannot_be_made_is_refused_before_anything_runs(
+    harness: Harness, tmp_path: Path
+) -> None:
+    from podium.errors import PodiumError
+
+    (tmp_path / "taken").write_text("a file where the out dir should go")
+    text = """
+name: nowhere
+steps:
+  - {id: a, task: text, prompt: hi, route: {pin: fake/text-a}}
+"""
+    with pytest.raises(PodiumError, match=r"cannot write the out dir .*taken is a file"):
+        await harness.runner.run(harness.spec(text), out_dir=tmp_path / "taken" / "run")
+    assert harness.store.journal.list_runs() == []  # refused before the run existed

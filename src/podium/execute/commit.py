@@ -115,7 +115,14 @@ def _run_all(batch: list[Callable[[], None]]) -> None:
 
 def _copy_all(pairs: list[tuple[Path, Path]]) -> None:
     for src, dst in pairs:
-        shutil.copyfile(src, dst)
+        try:
+            shutil.copyfile(src, dst)
+        except FileNotFoundError:
+            if not src.exists():
+                raise
+            # its folder is made by another chore, which may not have run yet
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
 
 
 class GroupSettle:

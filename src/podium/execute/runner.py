@@ -13,18 +13,20 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import os
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from podium.catalog.catalog import Catalog
-from podium.errors import BudgetExceeded
+from podium.errors import BudgetExceeded, PodiumError
 from podium.execute.attempt import Services
 from podium.execute.breaker import Breakers
 from podium.execute.budget import BudgetAccountant, Limit
@@ -196,7 +198,7 @@ class Runner:
             new_run_id() if resume_run_id is None else self.journal.get_run(resume_run_id).run_id
         )
         out = (Path(out_dir) if out_dir else Path("podium-out") / pipeline.name / run_id).resolve()
-        out.mkdir(parents=True, exist_ok=True)
+        writable(out)  # made by the first chore below, off the loop; refused here if it cannot be
         brief = {"spec_text_sha256": text_sha(loaded), "seed": seed}
         run_id, prior_steps, prior_attempts = self._open_run(
             loaded, plan.policy, brief, run_id, resume_run_id is not None, budget_usd, out
@@ -219,6 +221,7 @@ class Runner:
             listener=listener,
             prior=prior_attempts,
         )
+        services.chores.do(partial(out.mkdir, parents=True, exist_ok=True))
         job = RunJob(loaded, plan, services, prior_steps, out, seed)
         # the plan's whole document (the run's record and summary carry it) is built and
         # written once the first steps are under way, while they wait on their providers: it
@@ -337,6 +340,22 @@ def preflight(plan: Plan, accountant: BudgetAccountant) -> None:
         where=f"pipeline {plan.pipeline}",
         hint="raise the budget, choose --policy cheapest, or pass --force to run anyway",
     )
+
+
+def writable(out: Path) -> None:
+    """Refuse an out dir that cannot be made or written, before anything runs.
+
+    Raises:
+        PodiumError: the nearest existing folder is a file or not writable.
+    """
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        what = "a file" if not existing.is_dir() else "not writable"
+        raise PodiumError(
+            f"cannot write the out dir {out}: {existing} is {what}",
+            where="--out",
+            hint="choose another --out, or fix the folder's permissions",
+        )
 
 
 def text_sha(loaded: Loaded) -> str:
