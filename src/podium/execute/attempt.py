@@ -98,6 +98,7 @@ class Produced:
         ledger: the attempt's outcome row, journaled by :meth:`AttemptRunner.settle` once the
             outputs are durable (``None`` once it is, or when it needs no row).
         fresh: the outputs were put with ``later`` and still need settling.
+        settling: their settling, begun as soon as they were stored (see :meth:`settle`).
         cache_put: remember them in the cache once settled.
     """
 
@@ -109,6 +110,7 @@ class Produced:
     paths: list[Path] = field(default_factory=list)
     ledger: AttemptRecord | None = None
     fresh: bool = False
+    settling: asyncio.Future[None] | None = None
     cache_put: bool = False
 
 
@@ -243,11 +245,15 @@ class AttemptRunner:
         The attempts' rows and cache entries are held for the caller's commit, after the
         artifacts they name are on disk and held themselves.
         """
-        fresh = [r for p in produced if p.fresh for r in p.outputs]
+        begun = [p.settling for p in produced if p.fresh and p.settling is not None]
+        fresh = [r for p in produced if p.fresh and p.settling is None for r in p.outputs]
         if fresh:
-            await self.s.settle(fresh)
+            begun.append(self.s.settle.begin(fresh))
+        for settling in begun:
+            await settling
         for p in produced:
             p.fresh = False
+            p.settling = None
             if p.ledger is not None:
                 self.s.journal.note_attempt(p.ledger)
                 p.ledger = None
@@ -427,6 +433,8 @@ class AttemptRunner:
             paths=paths,
             ledger=ledger,
             fresh=True,
+            # the bytes go to disk now, grouped with other steps', while the runner moves on
+            settling=self.s.settle.begin(records),
             cache_put=unit.use_cache,
         )
 

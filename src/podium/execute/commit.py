@@ -143,17 +143,21 @@ class GroupSettle:
 
     async def __call__(self, records: list[ArtifactRecord]) -> None:
         """Return once ``records`` are durable and held (raises the settle's error)."""
+        await self.begin(records)
+
+    def begin(self, records: list[ArtifactRecord]) -> asyncio.Future[None]:
+        """Start making ``records`` durable; the future is done once they are (and held)."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
+        # an error is read by whoever awaits; one nobody awaits (a discarded result) is dropped
+        waiter.add_done_callback(_seen)
         self._queue.append((records, waiter))
         if not self._busy:
             self._busy = True
-            # the drain starts next iteration: what finishes in this one joins the first group
-            loop.call_soon(self._start)
-        await waiter
-
-    def _start(self) -> None:
-        self._task = asyncio.ensure_future(self._drain())
+            # the task's first step runs in the loop's next turn: what finishes in this one
+            # joins the first group
+            self._task = asyncio.ensure_future(self._drain())
+        return waiter
 
     async def _drain(self) -> None:
         try:
@@ -174,3 +178,8 @@ class GroupSettle:
                         waiter.set_exception(error)
         finally:
             self._busy = False
+
+
+def _seen(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled():
+        fut.exception()

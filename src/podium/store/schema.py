@@ -13,8 +13,9 @@ A write may be *held* (:meth:`Database.hold`): a record nothing acts on by itsel
 ``running``, an output's artifact record, an attempt's success before its step's) is not
 committed on its own but in the transaction of the next write, which is always made before
 anything is acted on. So a SIGKILL loses at most held records whose state change had not been
-acted on yet, and a step's artifact records, its attempt's success and its own ``succeeded``
-land together or not at all. On SQLite the upserts go to the driver as plain prepared SQL
+acted on yet, and a step's attempt's success and its own ``succeeded`` land together or not at
+all, never before its artifacts' records (which may land first: an artifact's record says only
+that its bytes are durable). On SQLite the upserts go to the driver as plain prepared SQL
 (:class:`RawUpsert`, the same statement and stored values as SQLAlchemy's); PostgreSQL keeps
 SQLAlchemy.
 """
