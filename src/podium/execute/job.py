@@ -125,13 +125,22 @@ class RunJob:
         # finishes and wakes its dependents in the order they began waiting), the one with the
         # longest chain ahead reaches its provider first
         ranks = self.plan.ranks
-        for step in sorted(self.pipeline.steps, key=lambda s: -ranks.get(s.id, 0.0)):
-            deps = self._deps[step.id] = [d for d in step_deps(step) if d in ids]
-            tasks[step.id] = task = asyncio.ensure_future(self._step(step, deps))
-            # a task cancelled before it began never reaches its own release
-            task.add_done_callback(partial(self._release_late, step.id))
+        order = sorted(self.pipeline.steps, key=lambda s: -ranks.get(s.id, 0.0))
+        for step in order:
+            self._deps[step.id] = [d for d in step_deps(step) if d in ids]
+
+        def start(steps: list[Step]) -> None:
+            for step in steps:
+                tasks[step.id] = task = asyncio.ensure_future(self._step(step, self._deps[step.id]))
+                # a task cancelled before it began never reaches its own release
+                task.add_done_callback(partial(self._release_late, step.id))
+
+        start([s for s in order if not self._deps[s.id]])
         watcher = asyncio.ensure_future(self._watch_cancel(tasks))
         try:
+            # the steps that can start reach their providers before the others are set up
+            await asyncio.sleep(0)
+            start([s for s in order if self._deps[s.id]])
             results = await asyncio.gather(*tasks.values(), return_exceptions=True)
             durable = await asyncio.gather(*self._durable.values(), return_exceptions=True)
         except asyncio.CancelledError:

@@ -18,6 +18,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -132,6 +133,9 @@ class Runner:
         self.breakers = Breakers(state, settings)
         # attempts' scratch directories, reused across runs (see podium.execute.scratch)
         self.scratch = ScratchDirs(settings.home)
+        # housekeeping threads (out-dir copies, scratch clean-up), kept across runs: a pool made
+        # per run started its first thread just as the first steps were about to start
+        self.background = ThreadPoolExecutor(2, thread_name_prefix="podium-bg")
 
     def budget_limits(
         self, pipeline: str, budget_usd: float | None, run_id: str | None
@@ -220,6 +224,7 @@ class Runner:
             scratch=self.scratch,
             listener=listener,
             prior=prior_attempts,
+            background=self.background,
         )
         services.chores.do(partial(out.mkdir, parents=True, exist_ok=True))
         job = RunJob(loaded, plan, services, prior_steps, out, seed)
@@ -244,8 +249,6 @@ class Runner:
         except Exception as exc:
             self.journal.update_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
             raise
-        finally:
-            services.background.shutdown(wait=True)
         wall = time.monotonic() - started
         return self._close_run(run_id, status, errors, wall, job, plan_doc or plan.to_dict())
 
