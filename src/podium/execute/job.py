@@ -121,9 +121,9 @@ class RunJob:
         """Run every step; return the run's status and per-step errors."""
         ids = {s.id for s in self.pipeline.steps}
         tasks: dict[str, asyncio.Task[StepOutputs]] = {}
-        # highest rank first: of the steps ready together (at the start, or when a parent
-        # finishes and wakes its dependents in the order they began waiting), the one with the
-        # longest chain ahead reaches its provider first
+        # highest rank first: of the steps ready together (at the start, or woken together by
+        # the parent they wait on, see _release), the one with the longest chain ahead reaches
+        # its provider first
         ranks = self.plan.ranks
         order = sorted(self.pipeline.steps, key=lambda s: -ranks.get(s.id, 0.0))
         for step in order:
