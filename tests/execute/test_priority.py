@@ -10,6 +10,8 @@ from podium.settings import Settings
 from podium.spec.loader import load_pipeline_text
 from podium.store.open import memory_store
 
+from .conftest import Harness
+
 SPEC = """
 name: ranks
 steps:
@@ -37,3 +39,27 @@ async def test_one_worker_runs_the_head_of_the_long_chain_before_a_leaf(tmp_path
     # all three are ready at once; leaf1 is asked first and takes the only worker; of the two
     # left waiting, the head of the three-step chain outranks leaf2 and runs next
     assert steps["head"].finished_at < steps["leaf2"].finished_at
+
+
+async def test_dependents_woken_together_start_highest_rank_first(
+    harness: Harness, tmp_path: Path
+) -> None:
+    # `chain` waits on both roots and heads a three-step chain; `leaf` waits on root2 alone.
+    # root1 ends first, so `chain` only begins waiting on root2 after `leaf` already does:
+    # when root2 ends, `chain` must still start first (it has the longer road ahead)
+    text = """
+name: woken
+steps:
+  - {id: root1, task: text, prompt: a, params: {latency_s: 0.02}, route: {pin: fake/text-a}}
+  - {id: root2, task: text, prompt: b, params: {latency_s: 0.12}, route: {pin: fake/text-a}}
+  - {id: leaf, task: text, prompt: "${steps.root2.output}", params: {latency_s: 0.01},
+      route: {pin: fake/text-a}}
+  - {id: chain, task: text, prompt: "${steps.root1.output} ${steps.root2.output}",
+      params: {latency_s: 0.05}, route: {pin: fake/text-a}}
+  - {id: more, task: text, prompt: "${steps.chain.output}", params: {latency_s: 0.05},
+      route: {pin: fake/text-a}}
+"""
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "succeeded", outcome.errors
+    started = {a.step_key: a.started_at for a in harness.store.journal.attempts(outcome.run_id)}
+    assert started["chain"] < started["leaf"]
