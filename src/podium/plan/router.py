@@ -131,8 +131,9 @@ class Router:
         self._world.start()
         decided: dict[str, Decision] = {}
         left = budget_usd
+        by_id = {s.id: s for s in pipeline.steps}
         for step_id in _order(pipeline):
-            step = pipeline.step(step_id)
+            step = by_id[step_id]
             upstream = {k: v.chosen for k, v in decided.items()}
             try:
                 decision = self._decide(step, finder, run_policy, left, lock.get(step_id), upstream)
@@ -338,7 +339,7 @@ class Router:
             cards = self._by_task[task] = self.catalog.for_task(task)
         if pin:
             pinned = self.catalog.get(pin)  # raises with "did you mean" for an unknown model
-            if pinned not in cards:
+            if not any(c is pinned for c in cards):  # (== compares every field of two cards)
                 return [*cards, pinned]
         return cards
 
