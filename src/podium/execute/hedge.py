@@ -51,7 +51,10 @@ async def _cancel(tasks: set[asyncio.Task[Produced]]) -> None:
 
 
 async def run_chain(
-    chain: Sequence[str], try_model: TryModel, hedge_after_s: float | None = None
+    chain: Sequence[str],
+    try_model: TryModel,
+    hedge_after_s: float | None = None,
+    spare: Callable[[Produced], None] | None = None,
 ) -> Produced:
     """Run ``try_model`` along ``chain`` until one model produces a verified result.
 
@@ -59,6 +62,8 @@ async def run_chain(
         chain: models in order (``provider/model@version``).
         try_model: runs the unit on a model (``hedge`` True when started as a hedge).
         hedge_after_s: start the next model in parallel after this long, if set.
+        spare: receives a result that also succeeded but lost the race (a primary and its
+            hedge finishing together): it was paid for, so it is ledgered, though not used.
 
     Raises:
         ChainFailed: every model failed (or the first failure was InvalidInput).
@@ -96,13 +101,19 @@ async def run_chain(
                 hedged_at = position
                 start(True)
                 continue
+            won = next((t for t in done if t.exception() is None), None)
+            if won is not None:
+                for task in done:
+                    pending.pop(task)
+                    if task is not won and task.exception() is None and spare is not None:
+                        spare(task.result())
+                await _cancel(set(pending))
+                pending.clear()
+                return won.result()
             for task in done:
                 model = pending.pop(task)
                 exc = task.exception()
-                if exc is None:
-                    await _cancel(set(pending))
-                    pending.clear()
-                    return task.result()
+                assert exc is not None  # none of this round's succeeded
                 if not isinstance(exc, PodiumError):
                     raise exc
                 errors.append((model, exc))

@@ -109,6 +109,8 @@ class RunJob:
         # of their own, after its parents' (see _make_durable)
         self._deps: dict[str, list[str]] = {}
         self._durable: dict[str, asyncio.Task[None]] = {}
+        # results that lost a hedge race by a hair, being ledgered (see _spare)
+        self._spares: list[asyncio.Task[None]] = []
         # a finished step's record and units, until _step starts making them durable
         self._settling: dict[str, tuple[StepRecord, list[tuple[Unit, Produced]], bool]] = {}
         # how each ended step ended, and the futures of the dependents still waiting on it
@@ -143,8 +145,9 @@ class RunJob:
             start([s for s in order if self._deps[s.id]])
             results = await asyncio.gather(*tasks.values(), return_exceptions=True)
             durable = await asyncio.gather(*self._durable.values(), return_exceptions=True)
+            await asyncio.gather(*self._spares, return_exceptions=True)
         except asyncio.CancelledError:
-            every = [*tasks.values(), *self._durable.values()]
+            every = [*tasks.values(), *self._durable.values(), *self._spares]
             for t in every:
                 t.cancel()
             await asyncio.gather(*every, return_exceptions=True)
@@ -459,7 +462,18 @@ class RunJob:
             decision.chain,
             lambda model, hedge: self.attempts.on_model(unit, model, hedge=hedge),
             self._hedge_after(unit, decision),
+            spare=partial(self._spare, unit),
         )
+
+    def _spare(self, unit: Unit, produced: Produced) -> None:
+        """A result that lost a hedge race by a hair: paid for, so its attempt is ledgered as
+        it ended (once its outputs are durable, after the step's parents), though not used."""
+
+        async def ledger() -> None:
+            await self._parents_durable(unit.step.id, quiet=True)
+            await self.attempts.settle([produced])
+
+        self._spares.append(asyncio.ensure_future(ledger()))
 
     def _record_unit(self, unit: Unit, p: Produced) -> None:
         self._record_step(
