@@ -28,6 +28,16 @@ def test_runs_by_prefix_newest_first_and_filtered(store: Store) -> None:
         j.create_run(run("abc123"))
 
 
+def test_run_status_reads_the_status_alone(store: Store) -> None:
+    j = store.journal
+    j.create_run(run("abc123"))
+    j.update_run("abc123", status="cancelling", plan={"steps": [{"id": "a"}] * 100})
+    assert j.run_status("abc123") == "cancelling"
+    assert j.run_status("abc") == "cancelling"  # a unique prefix, as get_run takes
+    with pytest.raises(KeyError, match="no run 'nope'"):
+        j.run_status("nope")
+
+
 def test_update_run_changes_only_named_fields(store: Store) -> None:
     j = store.journal
     j.create_run(run("r1", inputs={"product": "mug"}, budget_usd=2.0))

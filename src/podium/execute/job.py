@@ -169,7 +169,7 @@ class RunJob:
         while True:
             await asyncio.sleep(0.5)
             with contextlib.suppress(KeyError):
-                if self.s.journal.get_run(self.s.run_id).status == "cancelling":
+                if self.s.journal.run_status(self.s.run_id) == "cancelling":
                     for t in tasks.values():
                         t.cancel()
                     return

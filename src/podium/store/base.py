@@ -93,6 +93,10 @@ class Journal(abc.ABC):
     def get_run(self, run_id: str) -> RunRecord:
         """A run (a unique prefix of its id is enough). KeyError if none."""
 
+    def run_status(self, run_id: str) -> str:
+        """A run's status alone (the runner polls it for `podium cancel`). KeyError if none."""
+        return self.get_run(run_id).status
+
     @abc.abstractmethod
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
         """Runs, newest first."""

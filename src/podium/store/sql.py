@@ -140,6 +140,7 @@ class SqlJournal(Journal):
             .order_by(t.attempts.c.id)
         )
         self._run_by_id = select(t.runs).where(t.runs.c.run_id == bindparam("r"))
+        self._status_of = select(t.runs.c.status).where(t.runs.c.run_id == bindparam("r"))
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
         )
@@ -207,6 +208,13 @@ class SqlJournal(Journal):
         if not rows:
             rows = self._read(self._run_by_id, {"r": self._resolve(run_id)})
         return _run(rows[0])
+
+    def run_status(self, run_id: str) -> str:
+        """A run's status alone, without decoding its plan document. KeyError if none."""
+        rows = self._read(self._status_of, {"r": run_id})
+        if not rows:
+            return self.get_run(run_id).status  # a prefix, or a KeyError
+        return str(rows[0][0])
 
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
         """Runs, newest first."""
