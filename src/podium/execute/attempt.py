@@ -130,13 +130,11 @@ class Services:
     run_id: str
     scratch: ScratchDirs
     listener: Listener
+    # housekeeping (work-dir cleanup, out-dir copies) gets its own threads so it never queues
+    # ahead of the verify-and-store work on the critical path (the runner's, kept across runs)
+    background: ThreadPoolExecutor
     prior: dict[str, list[AttemptRecord]] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
-    # housekeeping (work-dir cleanup, out-dir copies) gets its own threads so it never queues
-    # ahead of the verify-and-store work on the critical path
-    background: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="podium-bg")
-    )
     # awaited before an attempt of this unit is journaled ahead of its call (money or a remote
     # job): the steps it depends on must be durable first (the run job sets it)
     barrier: Callable[[Unit], Awaitable[None]] = field(default=lambda unit: _nothing())
@@ -176,7 +174,7 @@ def default_timeout(card: ModelCard) -> float:
 def _text_of(value: Any) -> Any:
     """Artifacts of text-like types inside prompts and params become their text."""
     if isinstance(value, InputArtifact) and value.type in ("text", "subtitles", "json"):
-        return value.path.read_text(encoding="utf-8").strip()
+        return value.text()
     if isinstance(value, dict):
         return {k: _text_of(v) for k, v in value.items()}
     if isinstance(value, list):

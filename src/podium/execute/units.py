@@ -31,25 +31,8 @@ class Artifact(InputArtifact):
 
     def __str__(self) -> str:
         if self.type in ("text", "subtitles", "json"):
-            return _text(self.sha256, self.path)
+            return self.text()
         return str(self.path)
-
-
-# the text of small artifacts by sha256 (content-addressed, so never stale): every step that
-# references one reads it into its prompt, and a wide fan-in reads the same file many times
-_TEXTS: dict[str, str] = {}
-_TEXTS_KEPT = 256
-
-
-def _text(sha256: str, path: Path) -> str:
-    text = _TEXTS.get(sha256)
-    if text is None:
-        text = path.read_text(encoding="utf-8").strip()
-        if len(text) <= 16_384:
-            if len(_TEXTS) >= _TEXTS_KEPT:
-                _TEXTS.clear()  # a whole new generation: simpler than LRU, and still bounded
-            _TEXTS[sha256] = text
-    return text
 
 
 def as_input(record: ArtifactRecord, path: Path) -> Artifact:

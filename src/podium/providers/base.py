@@ -48,6 +48,23 @@ class InputArtifact:
     sha256: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
+    def text(self) -> str:
+        """The file's text, stripped; a small one is read once per content (see ``_TEXTS``)."""
+        known = _TEXTS.get(self.sha256)
+        if known is not None:
+            return known
+        text = self.path.read_text(encoding="utf-8").strip()
+        if len(text) <= 16_384:
+            if len(_TEXTS) >= _TEXTS_KEPT:
+                _TEXTS.clear()  # a whole new generation: simpler than LRU, and still bounded
+            _TEXTS[self.sha256] = text
+        return text
+
+
+# the text of small artifacts by sha256 (content-addressed, so never stale): every step that
+# references one reads it into its prompt, and a wide fan-in reads the same file many times
+_TEXTS: dict[str, str] = {}
+_TEXTS_KEPT = 256
 
 InputValue = InputArtifact | tuple[InputArtifact, ...]
 
