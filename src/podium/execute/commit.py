@@ -53,13 +53,7 @@ class GroupCommit:
             self.journal.flush()
         except Exception as exc:  # every waiter learns it; none is left hanging
             error = exc
-        for waiter in waiters:
-            if waiter.done():  # its step was cancelled meanwhile
-                continue
-            if error is None:
-                waiter.set_result(None)
-            else:
-                waiter.set_exception(error)
+        _answer(waiters, error)
 
 
 class Chores:
@@ -169,15 +163,20 @@ class GroupSettle:
                     await asyncio.to_thread(self.artifacts.settle, records)
                 except Exception as exc:  # every waiter of the group learns it
                     error = exc
-                for _, waiter in group:
-                    if waiter.done():
-                        continue
-                    if error is None:
-                        waiter.set_result(None)
-                    else:
-                        waiter.set_exception(error)
+                _answer([waiter for _, waiter in group], error)
         finally:
             self._busy = False
+
+
+def _answer(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """Tell every waiter still waiting (not cancelled meanwhile) how its turn ended."""
+    for waiter in waiters:
+        if waiter.done():
+            continue
+        if error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(error)
 
 
 def _seen(fut: asyncio.Future[None]) -> None:

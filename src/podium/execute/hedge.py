@@ -107,9 +107,7 @@ async def run_chain(
                     pending.pop(task)
                     if task is not won and task.exception() is None and spare is not None:
                         spare(task.result())
-                await _cancel(set(pending))
-                pending.clear()
-                return won.result()
+                return won.result()  # the others still pending are cancelled below
             for task in done:
                 model = pending.pop(task)
                 exc = task.exception()
@@ -118,8 +116,6 @@ async def run_chain(
                     raise exc
                 errors.append((model, exc))
                 if isinstance(exc, InvalidInput):
-                    await _cancel(set(pending))
-                    pending.clear()
                     raise ChainFailed(errors) from None
             if not pending and position == len(chain) - 1:
                 # the last model has nothing to hedge with: it is awaited in place
