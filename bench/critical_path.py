@@ -21,10 +21,9 @@ import tempfile
 from pathlib import Path
 
 os.environ["PODIUM_ENABLE_FAKE"] = "1"
-from podium.testing.workloads import the_dag
+from podium.testing.workloads import in_memory_dir, the_dag
 
 DAG = the_dag("critical-path", latency=(0.010, 0.050), cache=False)
-SHM = "/dev/shm"  # a RAM-backed filesystem (tmpfs) on Linux
 
 
 async def best_wall(fsync: bool, where: str | None = None) -> float:
@@ -54,7 +53,8 @@ async def main() -> dict[str, object]:
     best = await best_wall(fsync=True)
     best_nosync = await best_wall(fsync=False)
     # the same where creating a file costs next to nothing (see bench/overhead.py)
-    best_mem = await best_wall(fsync=True, where=SHM) if Path(SHM).is_dir() else None
+    shm = in_memory_dir()
+    best_mem = await best_wall(fsync=True, where=shm) if shm else None
     cp = DAG.critical_path_s
     return {
         "bench": "critical_path",

@@ -32,7 +32,6 @@ from pathlib import Path
 
 BATCHES = 10
 STEPS = 100
-SHM = "/dev/shm"  # a RAM-backed filesystem (tmpfs) on Linux
 
 
 async def bare_batch(settings: object, card: object, root: Path, batch: int) -> float:
@@ -103,10 +102,13 @@ async def measure(
 
 async def main() -> dict[str, object]:
     os.environ["PODIUM_ENABLE_FAKE"] = "1"
+    from podium.testing.workloads import in_memory_dir
+
     added, walls, bares = await measure(fsync=True)
     added_nosync, _, _ = await measure(fsync=False)
     # the same again where creating a file costs next to nothing: what the runner itself adds
-    added_mem = (await measure(fsync=True, where=SHM))[0] if Path(SHM).is_dir() else []
+    shm = in_memory_dir()
+    added_mem = (await measure(fsync=True, where=shm))[0] if shm else []
     return {
         "bench": "overhead",
         "ms_per_step_p50": round(statistics.median(added), 3),
