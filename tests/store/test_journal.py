@@ -38,6 +38,21 @@ def test_run_status_reads_the_status_alone(store: Store) -> None:
         j.run_status("nope")
 
 
+def test_listings_and_plan_false_leave_the_plan_document_unread(store: Store) -> None:
+    j = store.journal
+    j.create_run(run("abc123", inputs={"product": "mug"}))
+    doc = {"steps": [{"id": "a"}] * 100, "seed": 7}
+    j.update_run("abc123", status="succeeded", cost_usd=0.5, plan=doc)
+    assert j.get_run("abc123").plan == doc
+    bare = j.get_run("abc", plan=False)
+    assert bare.plan == {}
+    assert (bare.run_id, bare.status, bare.cost_usd) == ("abc123", "succeeded", 0.5)
+    assert bare.inputs == {"product": "mug"}
+    (listed,) = j.list_runs()
+    assert listed.plan == {} and listed.status == "succeeded"
+    assert j.get_run("abc123").plan == doc  # the listing did not change the record
+
+
 def test_update_run_changes_only_named_fields(store: Store) -> None:
     j = store.journal
     j.create_run(run("r1", inputs={"product": "mug"}, budget_usd=2.0))

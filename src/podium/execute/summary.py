@@ -39,7 +39,7 @@ def write_minimal_summary(
         plan: the plan's document.
         attempts: the run's attempts when the caller has just read them.
     """
-    run = dataclasses.replace(journal.get_run(run_id), plan={})  # the plan is below, once
+    run = journal.get_run(run_id, plan=False)  # the plan is below, once
     if attempts is None:
         attempts = journal.attempts(run_id)
     doc = {

@@ -90,8 +90,12 @@ class Journal(abc.ABC):
         """Change fields of a run (status, cost_usd, wall_s, error, out_dir, plan)."""
 
     @abc.abstractmethod
-    def get_run(self, run_id: str) -> RunRecord:
-        """A run (a unique prefix of its id is enough). KeyError if none."""
+    def get_run(self, run_id: str, *, plan: bool = True) -> RunRecord:
+        """A run (a unique prefix of its id is enough). KeyError if none.
+
+        ``plan=False``: without its plan document (``plan == {}``), which can be the larger
+        part of the record and is then not read.
+        """
 
     def run_status(self, run_id: str) -> str:
         """A run's status alone (the runner polls it for `podium cancel`). KeyError if none."""
@@ -99,7 +103,8 @@ class Journal(abc.ABC):
 
     @abc.abstractmethod
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
-        """Runs, newest first."""
+        """Runs, newest first, without their plan documents (``plan == {}``: see
+        :meth:`get_run`)."""
 
     @abc.abstractmethod
     def put_step(self, step: StepRecord) -> None:

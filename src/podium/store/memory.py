@@ -78,17 +78,18 @@ class InMemoryJournal(Journal):
             run_id = find_run_id(list(self._runs), run_id)
             self._runs[run_id] = dataclasses.replace(self._runs[run_id], **fields)
 
-    def get_run(self, run_id: str) -> RunRecord:
+    def get_run(self, run_id: str, *, plan: bool = True) -> RunRecord:
         """A run (a unique prefix of its id is enough). KeyError if none."""
         with self._lock:
-            return self._runs[find_run_id(list(self._runs), run_id)]
+            run = self._runs[find_run_id(list(self._runs), run_id)]
+        return run if plan else dataclasses.replace(run, plan={})
 
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
-        """Runs, newest first."""
+        """Runs, newest first, without their plan documents."""
         with self._lock:
             runs = [r for r in self._runs.values() if pipeline is None or r.pipeline == pipeline]
         runs.sort(key=lambda r: r.created_at, reverse=True)
-        return runs[:limit]
+        return [dataclasses.replace(r, plan={}) for r in runs[:limit]]
 
     def put_step(self, step: StepRecord) -> None:
         """Insert or replace a step record (keyed by run_id and key)."""

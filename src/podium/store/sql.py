@@ -54,7 +54,7 @@ def _run(row: Any) -> RunRecord:
         cost_usd=m["cost_usd"] or 0.0,
         wall_s=m["wall_s"],
         inputs=m["inputs"] or {},
-        plan=m["plan"] or {},
+        plan=(m["plan"] or {}) if "plan" in m else {},
         error=m["error"],
     )
 
@@ -140,6 +140,10 @@ class SqlJournal(Journal):
             .order_by(t.attempts.c.id)
         )
         self._run_by_id = select(t.runs).where(t.runs.c.run_id == bindparam("r"))
+        # a run's plan document can be most of its row (50-120 kB for 50-100 steps): listings
+        # and the summary's run header read the other columns only
+        self._no_plan = select(*(c for c in t.runs.c if c.name != "plan"))
+        self._run_no_plan = self._no_plan.where(t.runs.c.run_id == bindparam("r"))
         self._status_of = select(t.runs.c.status).where(t.runs.c.run_id == bindparam("r"))
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
@@ -202,11 +206,12 @@ class SqlJournal(Journal):
             full = self._resolve(run_id)
             self._write(stmt.where(t.runs.c.run_id == full), {})
 
-    def get_run(self, run_id: str) -> RunRecord:
+    def get_run(self, run_id: str, *, plan: bool = True) -> RunRecord:
         """A run (a unique prefix of its id is enough). KeyError if none."""
-        rows = self._read(self._run_by_id, {"r": run_id})
+        query = self._run_by_id if plan else self._run_no_plan
+        rows = self._read(query, {"r": run_id})
         if not rows:
-            rows = self._read(self._run_by_id, {"r": self._resolve(run_id)})
+            rows = self._read(query, {"r": self._resolve(run_id)})
         return _run(rows[0])
 
     def run_status(self, run_id: str) -> str:
@@ -217,8 +222,8 @@ class SqlJournal(Journal):
         return str(rows[0][0])
 
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
-        """Runs, newest first."""
-        query = select(t.runs).order_by(t.runs.c.created_at.desc()).limit(limit)
+        """Runs, newest first, without their plan documents."""
+        query = self._no_plan.order_by(t.runs.c.created_at.desc()).limit(limit)
         if pipeline is not None:
             query = query.where(t.runs.c.pipeline == pipeline)
         return [_run(r) for r in self._read(query)]
