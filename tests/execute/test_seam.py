@@ -86,6 +86,9 @@ def test_audio_duration_is_checked_within_ten_percent(tmp_path: Path) -> None:
     (tmp_path / "empty.png").write_bytes(b"")
     with pytest.raises(BadOutput, match="is empty"):
         verify_output(tmp_path / "empty.png", "image")
+    for missing in (tmp_path / "none.png", tmp_path / "a.wav" / "under-a-file.png"):
+        with pytest.raises(BadOutput, match="was not written"):
+            verify_output(missing, "image")
 
 
 def test_progress_view_shows_a_line_per_step() -> None:

@@ -191,19 +191,25 @@ class AttemptRunner:
 
     def __init__(self, services: Services) -> None:
         self.s = services
+        # (unit key, model) -> cache key: looked up before the call and again for the
+        # outputs' lineage; a unit's prompt, inputs, seed and params are fixed for the run
+        self._keys: dict[tuple[str, str], str] = {}
 
     # -- cache -------------------------------------------------------------------------------
 
     def key_for(self, unit: Unit, model: str) -> str:
         """The unit's cache key on ``model``."""
-        return cache_key(
-            task=str(unit.step.task),
-            model=model,
-            prompt=unit.prompt,
-            inputs=unit.inputs,
-            seed=unit.seed,
-            params=unit.params,
-        )
+        key = self._keys.get((unit.key, model))
+        if key is None:
+            key = self._keys[unit.key, model] = cache_key(
+                task=str(unit.step.task),
+                model=model,
+                prompt=unit.prompt,
+                inputs=unit.inputs,
+                seed=unit.seed,
+                params=unit.params,
+            )
+        return key
 
     def from_cache(self, unit: Unit, model: str) -> Produced | None:
         """The unit's outputs on ``model`` from the cache (journaled as a hit), if present."""

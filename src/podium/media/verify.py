@@ -34,9 +34,11 @@ def verify_output(
     Raises:
         BadOutput: the file is missing, empty, undecodable or off-spec.
     """
-    if not path.exists():
-        raise BadOutput(f"output {path.name} was not written")
-    if path.stat().st_size == 0:
+    try:
+        size = path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        raise BadOutput(f"output {path.name} was not written") from None
+    if size == 0:
         raise BadOutput(f"output {path.name} is empty")
     checker = _CHECKS.get(type)
     if checker is None:
