@@ -5,7 +5,7 @@ Workload: "the DAG" of issue 3 (50 text steps on the fake provider in 7 levels, 
 uniformly from 10–50 ms per step (seed 1), default retry policy, SQLite journal and file
 artifacts in a temporary PODIUM_HOME, cache off. The figure is the run's wall time over the
 DAG's critical path (the slowest chain of latencies); goal ≤ 1.05. Best of 3 runs. Also taken
-with the store on ``/dev/shm``, where creating a file costs next to nothing
+with the store on ``/dev/shm``, where creating a file usually costs far less
 (``wall_over_critical_path_in_memory_fs``; see bench/overhead.py for why).
 
 Side by side, in the same run, the floor: the same DAG called with bare asyncio (a task per
@@ -113,7 +113,7 @@ async def main() -> dict[str, object]:
     bare = await bare_wall()
     best = await best_wall(fsync=True)
     best_nosync = await best_wall(fsync=False)
-    # the same where creating a file costs next to nothing (see bench/overhead.py)
+    # the same where creating a file usually costs far less (see bench/overhead.py)
     shm = in_memory_dir()
     best_mem = await best_wall(fsync=True, where=shm) if shm else None
     cp = DAG.critical_path_s

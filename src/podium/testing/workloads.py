@@ -26,7 +26,7 @@ WIDTHS = (8, 8, 8, 8, 8, 6, 4)
 
 def in_memory_dir() -> str | None:
     """A RAM-backed folder (Linux's ``/dev/shm``, a tmpfs) for a bench's second store, where
-    creating a file costs next to nothing; ``None`` where there is none."""
+    creating a file usually costs far less than on disk; ``None`` where there is none."""
     return "/dev/shm" if Path("/dev/shm").is_dir() else None
 
 
