@@ -130,17 +130,18 @@ class Router:
         lock = lock or {}
         self._world.start()
         decided: dict[str, Decision] = {}
+        upstream: dict[str, str] = {}  # step id -> its chosen model, as the steps are decided
         left = budget_usd
         by_id = {s.id: s for s in pipeline.steps}
         for step_id in _order(pipeline):
             step = by_id[step_id]
-            upstream = {k: v.chosen for k, v in decided.items()}
             try:
                 decision = self._decide(step, finder, run_policy, left, lock.get(step_id), upstream)
             except NoModel as exc:
                 exc.decided = {s.id: decided[s.id] for s in pipeline.steps if s.id in decided}
                 raise
             decided[step_id] = decision
+            upstream[step_id] = decision.chosen
             if left is not None:
                 left -= _cost(decision)
         ordered = {s.id: decided[s.id] for s in pipeline.steps}

@@ -348,6 +348,7 @@ def _artifact(row: Any) -> ArtifactRecord:
 
 # every store lookup of a new output asks this (is it stored already, under which name?): on
 # SQLite it skips SQLAlchemy, whose execution costs ten times the query on a worker thread
+SHA256_HEX = 64  # characters in a whole sha256
 _FIND_SQL = (
     "SELECT sha256, type, ext, size, meta, lineage, created_at FROM artifacts "
     "WHERE sha256 >= ? AND sha256 < ? LIMIT 5"
@@ -400,7 +401,11 @@ class SqlArtifactIndex(ArtifactIndex):
     def find(self, prefix: str) -> list[ArtifactRecord]:
         """Records whose sha256 starts with ``prefix``."""
         with self.db.lock:
-            held = [r for sha, r in self._held.items() if sha.startswith(prefix)]
+            if len(prefix) == SHA256_HEX:  # a whole hash, as every store write asks: no scan
+                one = self._held.get(prefix)
+                held = [one] if one is not None else []
+            else:
+                held = [r for sha, r in self._held.items() if sha.startswith(prefix)]
             raw = self.db.read_raw(_FIND_SQL, (prefix, prefix + "g"))
             rows = (
                 self.db.read(self._find, {"lo": prefix, "hi": prefix + "g"}) if raw is None else []
