@@ -199,7 +199,9 @@ class Runner:
         if not force:
             preflight(plan, accountant)
         run_id = (
-            new_run_id() if resume_run_id is None else self.journal.get_run(resume_run_id).run_id
+            new_run_id()
+            if resume_run_id is None
+            else self.journal.get_run(resume_run_id, plan=False).run_id
         )
         out = (Path(out_dir) if out_dir else Path("podium-out") / pipeline.name / run_id).resolve()
         writable(out)  # made by the first chore below, off the loop; refused here if it cannot be

@@ -98,8 +98,9 @@ class Journal(abc.ABC):
         """
 
     def run_status(self, run_id: str) -> str:
-        """A run's status alone (the runner polls it for `podium cancel`). KeyError if none."""
-        return self.get_run(run_id).status
+        """A run's status, its plan document unread (the runner polls it for `podium
+        cancel`). KeyError if none."""
+        return self.get_run(run_id, plan=False).status
 
     @abc.abstractmethod
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:

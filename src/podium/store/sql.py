@@ -140,11 +140,10 @@ class SqlJournal(Journal):
             .order_by(t.attempts.c.id)
         )
         self._run_by_id = select(t.runs).where(t.runs.c.run_id == bindparam("r"))
-        # a run's plan document can be most of its row (50-120 kB for 50-100 steps): listings
-        # and the summary's run header read the other columns only
+        # a run's plan document can be most of its row (50-120 kB for 50-100 steps): listings,
+        # the summary's run header and the cancel watcher read the other columns only
         self._no_plan = select(*(c for c in t.runs.c if c.name != "plan"))
         self._run_no_plan = self._no_plan.where(t.runs.c.run_id == bindparam("r"))
-        self._status_of = select(t.runs.c.status).where(t.runs.c.run_id == bindparam("r"))
         self._steps_of = (
             select(t.steps).where(t.steps.c.run_id == bindparam("r")).order_by(t.steps.c.id)
         )
@@ -213,13 +212,6 @@ class SqlJournal(Journal):
         if not rows:
             rows = self._read(query, {"r": self._resolve(run_id)})
         return _run(rows[0])
-
-    def run_status(self, run_id: str) -> str:
-        """A run's status alone, without decoding its plan document. KeyError if none."""
-        rows = self._read(self._status_of, {"r": run_id})
-        if not rows:
-            return self.get_run(run_id).status  # a prefix, or a KeyError
-        return str(rows[0][0])
 
     def list_runs(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
         """Runs, newest first, without their plan documents."""
