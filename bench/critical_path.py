@@ -68,6 +68,7 @@ async def bare_wall(where: str | None = None) -> float:
     from podium.settings import Settings
     from podium.testing import CARDS
     from podium.testing.fake import FakeProvider
+    from podium.testing.workloads import bare_text_call
 
     walls = []
     with tempfile.TemporaryDirectory(dir=where) as tmp:
@@ -82,7 +83,10 @@ async def bare_wall(where: str | None = None) -> float:
             t0 = time.perf_counter()
             for sid in DAG.latency_s:  # written in dependency order: parents come first
                 parents = [tasks[p] for p in DAG.deps[sid]]
-                call = bare_call(provider, card, sid, works[sid], f"bare-{r}-{sid}")
+                call = bare_text_call(
+                    provider, card, sid, latency_s=DAG.latency_s[sid], seed=1,
+                    work_dir=works[sid], key=f"bare-{r}-{sid}",
+                )  # fmt: skip
                 tasks[sid] = asyncio.ensure_future(after(parents, call))
             await asyncio.gather(*tasks.values())
             walls.append(time.perf_counter() - t0)
@@ -94,19 +98,6 @@ async def after(parents: list[asyncio.Future[None]], call: Coroutine[Any, Any, N
     for parent in parents:
         await parent
     await call
-
-
-async def bare_call(provider: Any, card: Any, sid: str, work: Path, key: str) -> None:
-    """One step's provider call: submit, then wait for its outputs."""
-    from podium.providers.base import Request, ignore_events
-    from podium.spec.vocabulary import ArtifactType, Task
-
-    req = Request(
-        step_id=sid, task=Task.TEXT, card=card, prompt=sid, prompt_text=sid, inputs={},
-        params={"latency_s": DAG.latency_s[sid]}, seed=1, outputs=(ArtifactType.TEXT,),
-        work_dir=work, idempotency_key=key,
-    )  # fmt: skip
-    await provider.wait(await provider.submit(req, ignore_events), ignore_events)
 
 
 async def main() -> dict[str, object]:

@@ -30,35 +30,31 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 BATCHES = 10
 STEPS = 100
 
 
-async def bare_batch(settings: object, card: object, root: Path, batch: int) -> float:
+async def bare_batch(settings: Any, card: Any, root: Path, batch: int) -> float:
     """The same calls without Podium: submit + wait on the provider, bare asyncio."""
-    from podium.providers.base import Request, ignore_events
-    from podium.spec.vocabulary import ArtifactType, Task
     from podium.testing.fake import FakeProvider
+    from podium.testing.workloads import bare_text_call
 
-    provider = FakeProvider(settings)  # type: ignore[arg-type]
+    provider = FakeProvider(settings)
 
     works = [root / f"bare-{batch}-{i}" for i in range(STEPS)]
     for work in works:  # made before the clock starts: the calls alone are timed
         work.mkdir(parents=True)
     os.sync()
-
-    async def call(i: int) -> None:
-        work = works[i]
-        req = Request(
-            step_id=f"s{i}", task=Task.TEXT, card=card, prompt=f"p{i}",  # type: ignore[arg-type]
-            prompt_text=f"p{i}", inputs={}, params={"latency_s": 0}, seed=i,
-            outputs=(ArtifactType.TEXT,), work_dir=work, idempotency_key=f"b{batch}-{i}",
-        )  # fmt: skip
-        await provider.wait(await provider.submit(req, ignore_events), ignore_events)
-
+    calls = [
+        bare_text_call(
+            provider, card, f"s{i}", latency_s=0, seed=i, work_dir=works[i], key=f"b{batch}-{i}"
+        )
+        for i in range(STEPS)
+    ]
     t0 = time.perf_counter()
-    await asyncio.gather(*(call(i) for i in range(STEPS)))
+    await asyncio.gather(*calls)
     return time.perf_counter() - t0
 
 

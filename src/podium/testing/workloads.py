@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from podium.catalog.card import ModelCard
 from podium.catalog.catalog import load_catalog
 from podium.execute import LocalExecutor, Runner, local_runner
-from podium.providers.base import Provider
+from podium.providers.base import Provider, Request, ignore_events
 from podium.providers.registry import ProviderRegistry
 from podium.settings import Settings
+from podium.spec.vocabulary import ArtifactType, Task
 from podium.store.open import Store
 from podium.testing import CARDS
 
@@ -133,3 +135,31 @@ def fake_runner(settings: Settings, store: Store, *, extra_cards: tuple[Path, ..
     """A runner on ``store`` whose catalog is the testing providers' cards (plus ``extra``)."""
     catalog = load_catalog([CARDS, *extra_cards], shipped=False)
     return Bench(*local_runner(settings, catalog, store, classes=testing_providers()))
+
+
+async def bare_text_call(
+    provider: Provider,
+    card: ModelCard,
+    step_id: str,
+    *,
+    latency_s: float,
+    seed: int,
+    work_dir: Path,
+    key: str,
+) -> None:
+    """One ``text`` call on ``provider`` without Podium: submit, then wait for its output in
+    ``work_dir`` (the benches' bare-asyncio baselines)."""
+    request = Request(
+        step_id=step_id,
+        task=Task.TEXT,
+        card=card,
+        prompt=step_id,
+        prompt_text=step_id,
+        inputs={},
+        params={"latency_s": latency_s},
+        seed=seed,
+        outputs=(ArtifactType.TEXT,),
+        work_dir=work_dir,
+        idempotency_key=key,
+    )
+    await provider.wait(await provider.submit(request, ignore_events), ignore_events)
