@@ -4,6 +4,7 @@ model only, so a fallback to the second model shows in the ledger."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import socket
 import time
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from podium.settings import Settings
+from podium.store.records import AttemptRecord
 from podium.testing.fake_remote import FakeRemoteServer
 
 from .conftest import Harness, build
@@ -210,3 +212,121 @@ async def test_connect_timeout_is_transient(
         for s in fillers:
             s.close()
         server.close()
+
+
+def stopped_while_open(h: Harness, run_id: str, *attempts: AttemptRecord) -> None:
+    """Rewrite a finished run as if its process had died with ``attempts`` in flight."""
+    journal = h.store.journal
+    for a in attempts:
+        journal.put_attempt(
+            dataclasses.replace(
+                a, status="running", outputs=(), finished_at=None, cost_usd=0.0, latency_s=None
+            )
+        )
+    (step,) = journal.steps(run_id)
+    journal.put_step(dataclasses.replace(step, status="running", outputs=(), finished_at=None))
+    journal.update_run(run_id, status="interrupted")
+
+
+async def test_resume_goes_on_from_the_fallback_it_had_reached(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    # the primary used all its retries and the fallback's job was in flight when the run died:
+    # a resume polls that job, and never pays for the primary's attempts again
+    text = pipeline("transient", "submit").replace(
+        "    timeout_s:", "    cache: false\n    timeout_s:"
+    )
+    run_id, status, ledger = await run(harness, text, tmp_path)
+    assert status == "succeeded" and ledger[-1] == (B, "succeeded", None)
+    fallback = harness.store.journal.attempts(run_id)[-1]
+    stopped_while_open(harness, run_id, fallback)
+    again = await harness.runner.run(
+        harness.spec(text), resume_run_id=run_id, out_dir=tmp_path / "out"
+    )
+    assert again.status == "succeeded", again.errors
+    assert harness.attempts(run_id) == [(A, "failed", "transient")] * 3 + [(B, "succeeded", None)]
+    assert remote.counts()["submits"][fallback.idempotency_key] == 1
+
+
+async def test_resume_cancels_a_job_it_does_not_take_up_again(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    # the primary and its hedge were both in flight when the run died; the primary's job is
+    # polled and wins at once, so the hedge's job is cancelled and ledgered, not left running
+    text = (
+        pipeline("transient", "submit")
+        .replace("fail_rate: 1", "fail_rate: 0")
+        .replace("    timeout_s:", "    cache: false\n    timeout_s:")
+    )
+    run_id, status, ledger = await run(harness, text, tmp_path)
+    assert status == "succeeded" and ledger == [(A, "succeeded", None)]
+    other = text.replace("exclude: [fake], policy: fastest, fallbacks: 1", f"pin: {B}")
+    other_id, other_status, _ = await run(
+        harness, other.replace("name: faults", "name: b"), tmp_path
+    )
+    assert other_status == "succeeded"
+    (primary,) = harness.store.journal.attempts(run_id)
+    (b_job,) = harness.store.journal.attempts(other_id)
+    hedge = dataclasses.replace(
+        b_job, attempt_id=f"{run_id}:img:hedge", run_id=run_id, step_key="img", hedge=True
+    )
+    stopped_while_open(harness, run_id, primary, hedge)
+    cancels = remote.counts()["cancels"]
+    again = await harness.runner.run(
+        harness.spec(text), resume_run_id=run_id, out_dir=tmp_path / "out"
+    )
+    assert again.status == "succeeded", again.errors
+    ledger = {a.model: a for a in harness.store.journal.attempts(run_id)}
+    assert ledger[A].status == "succeeded"
+    assert remote.counts()["submits"][primary.idempotency_key] == 1
+    assert ledger[B].status == "cancelled" and "left open" in (ledger[B].error or "")
+    assert remote.counts()["cancels"] == cancels + 1
+    assert ledger[B].cost_usd == pytest.approx(0.01)  # accepted: it may still be billed
+    assert again.cost_usd == pytest.approx(0.02)
+
+
+async def test_resume_keeps_to_the_retries_left(
+    fake_settings: Settings, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    # stopped (Ctrl-C) after the primary's first transient failure: a resume gives it the two
+    # tries it had left, not three more, then falls back (breakers kept shut: they would stop
+    # the primary on their own)
+    h = build(fake_settings.model_copy(update={"breaker_failures": 100, "breaker_window": 1000}))
+    text = pipeline("transient", "submit").replace(
+        "    timeout_s:", "    cache: false\n    timeout_s:"
+    )
+    try:
+        run_id, status, _ = await run(h, text, tmp_path)
+        assert status == "succeeded"
+        journal = h.store.journal
+        for a in journal.attempts(run_id)[1:]:
+            journal.put_attempt(dataclasses.replace(a, status="cancelled", error_code="cancelled"))
+        (step,) = journal.steps(run_id)
+        journal.put_step(dataclasses.replace(step, status="cancelled", outputs=()))
+        journal.update_run(run_id, status="cancelled")
+        again = await h.runner.run(h.spec(text), resume_run_id=run_id, out_dir=tmp_path / "out")
+        assert again.status == "succeeded", again.errors
+        ledger = h.attempts(run_id)
+        assert ledger.count((A, "failed", "transient")) == 3
+        assert ledger[-1] == (B, "succeeded", None)
+    finally:
+        await h.registry.aclose()
+        h.store.close()
+
+
+async def test_resume_of_a_unit_whose_models_had_all_failed_pays_nothing_more(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    text = pipeline("refused", "submit").replace("fallbacks: 1", "fallbacks: 0")
+    run_id, status, ledger = await run(harness, text, tmp_path)
+    assert status == "failed" and ledger == [(A, "failed", "refused")]
+    journal = harness.store.journal
+    (step,) = journal.steps(run_id)  # as if it died before the step's failure was written
+    journal.put_step(dataclasses.replace(step, status="running", error=None, error_code=None))
+    journal.update_run(run_id, status="interrupted")
+    again = await harness.runner.run(
+        harness.spec(text), resume_run_id=run_id, out_dir=tmp_path / "out"
+    )
+    assert again.status == "failed"
+    assert "every model had failed before the run stopped" in again.errors["img"]
+    assert harness.attempts(run_id) == [(A, "failed", "refused")]

@@ -10,6 +10,7 @@ attempt can cost is reserved before the call and settled after. Outputs count on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -21,7 +22,15 @@ from typing import Any
 
 from podium.catalog.card import ModelCard
 from podium.catalog.catalog import Catalog
-from podium.errors import BadOutput, Cancelled, PodiumError, Timeout, Transient, Unavailable
+from podium.errors import (
+    BadOutput,
+    BudgetExceeded,
+    Cancelled,
+    PodiumError,
+    Timeout,
+    Transient,
+    Unavailable,
+)
 from podium.execute.breaker import Breakers, provider_key
 from podium.execute.budget import BudgetAccountant, Reservation
 from podium.execute.commit import Chores, GroupCommit, GroupSettle
@@ -30,7 +39,7 @@ from podium.execute.executor import AttemptHandle, Executor
 from podium.execute.keys import cache_key, idempotency_key
 from podium.execute.scratch import ScratchDirs
 from podium.media.verify import verify_output
-from podium.providers.base import InputArtifact, InputValue, Provider, Request, Result
+from podium.providers.base import InputArtifact, InputValue, Job, Provider, Request, Result
 from podium.providers.registry import ProviderRegistry
 from podium.settings import Settings
 from podium.spec.models import RetryPolicy, Step
@@ -38,6 +47,8 @@ from podium.store.base import ArtifactStore, CacheIndex, Journal
 from podium.store.records import ArtifactRecord, AttemptRecord
 
 OPEN = ("submitted", "running")
+# failures that end no model's turn: nothing was paid, and a resume may try the model again
+_NO_TURN = frozenset({BudgetExceeded.code, Cancelled.code, Unavailable.code})
 
 
 @dataclass
@@ -194,6 +205,9 @@ class AttemptRunner:
         # (unit key, model) -> cache key: looked up before the call and again for the
         # outputs' lineage; a unit's prompt, inputs, seed and params are fixed for the run
         self._keys: dict[tuple[str, str], str] = {}
+        # attempts left open by the run before a resume that this one has taken up (polled, or
+        # run again) or closed: the rest are cancelled once their unit is done
+        self._taken: set[str] = set()
 
     # -- cache -------------------------------------------------------------------------------
 
@@ -281,6 +295,69 @@ class AttemptRunner:
             return Produced(a.model, records, 0.0, cache_key=ck, paths=paths)
         return None
 
+    # -- a resumed unit ------------------------------------------------------------------------
+
+    def resumed_chain(self, unit: Unit, chain: Sequence[str]) -> tuple[str, ...]:
+        """The models ``unit`` goes on along: its chain without those it had already moved past
+        before the run stopped (see :func:`_given_up`), which are never tried, nor paid, again.
+        A unit with no earlier attempts keeps the whole chain.
+
+        Raises:
+            PodiumError: every model of the chain had failed before (with the last one's code).
+        """
+        prior = self.s.prior.get(unit.key)
+        if not prior:
+            return tuple(chain)
+        by_model: dict[str, list[AttemptRecord]] = {}
+        for a in prior:
+            by_model.setdefault(a.model, []).append(a)
+        left = tuple(m for m in chain if not _given_up(by_model.get(m, []), unit.retry.attempts))
+        if left:
+            return left
+        last = next(a for a in reversed(prior) if a.status == "failed")
+        tried = "; ".join(f"{m}: {by_model[m][-1].error_code}" for m in chain)
+        error = PodiumError(
+            f"every model had failed before the run stopped ({tried}); last: {last.error}",
+            where=f"step {unit.key}",
+            hint="see `podium show RUN` for each attempt",
+        )
+        error.code = last.error_code or "failed"
+        raise error
+
+    async def close_leftovers(self, unit: Unit) -> None:
+        """Cancel the attempts ``unit`` had open before the run stopped that this run did not
+        take up again: a hedge, or a primary its hedge beat this time. Unwatched, a remote job
+        would run on, and bill, with its row left "running". Each is ledgered as cancelled, at
+        what the provider may still bill for it (as a cancelled hedge is)."""
+        for a in self.s.prior.get(unit.key, ()):
+            if a.status not in OPEN or a.attempt_id in self._taken:
+                continue
+            self._taken.add(a.attempt_id)
+            cost = 0.0
+            provider = self._provider_of(a.model)
+            if provider is not None and provider.remote and a.request_id:
+                card = self.s.catalog.get(a.model)
+                request = self.request(unit, card, a.idempotency_key, self.s.scratch.root)
+                # it may have ended already: what it may cost is ledgered either way
+                with contextlib.suppress(PodiumError, NotImplementedError):
+                    await provider.cancel(Job(request, a.request_id, dict(a.state)))
+                cost = provider.estimate_cost(card, request.params)
+            self.s.budget.charge(cost)
+            why = Cancelled(
+                "left open when the run stopped; cancelled on resume, as the step went on "
+                "without it",
+                where=f"step {unit.key}, model {a.model}",
+            )
+            self._finish(a, "cancelled", why, cost)
+
+    def _provider_of(self, model: str) -> Provider | None:
+        if model.split("@")[0] not in self.s.catalog:
+            return None
+        try:
+            return self.s.registry.for_card(self.s.catalog.get(model))
+        except KeyError:
+            return None
+
     # -- one model, with retries ---------------------------------------------------------------
 
     async def on_model(self, unit: Unit, model: str, *, hedge: bool = False) -> Produced:
@@ -303,7 +380,11 @@ class AttemptRunner:
         numbers = [int(a.metadata.get("attempt_no", 0)) for a in prior]
         next_no = max(numbers, default=0)
         reopen = next((a for a in reversed(prior) if a.status in OPEN), None)
-        for i in range(unit.retry.attempts):
+        # a resumed unit has the retries its earlier transient failures left (at least one:
+        # a model with none left is out of its resumed chain)
+        used = sum(1 for a in prior if a.status == "failed" and a.error_code == Transient.code)
+        tries = max(unit.retry.attempts - used, 1)
+        for i in range(tries):
             resume_rec = reopen if i == 0 else None
             if resume_rec is None:
                 next_no += 1
@@ -311,12 +392,14 @@ class AttemptRunner:
             why = self.s.breakers.blocked(keys)
             if why:
                 raise Unavailable(why, where=f"step {unit.key}, model {card.ref}")
+            if resume_rec is not None:
+                self._taken.add(resume_rec.attempt_id)
             try:
                 return await self.attempt(unit, card, provider, number, hedge, resume_rec)
             except Transient as exc:
-                if i + 1 >= unit.retry.attempts:
+                if i + 1 >= tries:
                     raise
-                delay = backoff_s(unit.retry, i, self.s.rng)
+                delay = backoff_s(unit.retry, used + i, self.s.rng)
                 if exc.retry_after is not None:
                     delay = max(delay, min(exc.retry_after, self.s.settings.max_retry_after_s))
                 self._emit(unit, "retrying", card.ref, message=exc.one_line(), delay_s=delay)
@@ -669,3 +752,17 @@ __all__ = [
     "backoff_s",
     "breaker_keys",
 ]
+
+
+def _given_up(records: Sequence[AttemptRecord], attempts: int) -> bool:
+    """Whether a unit had moved past a model before its run stopped: the model's last failure
+    ended its turn at once (a refusal, bad output, a timeout ...), or its transient failures
+    used every retry. A model with an attempt still open, or whose attempts were only
+    cancelled or refused for budget, keeps its turn."""
+    if any(a.status in OPEN for a in records):
+        return False
+    failed = [a for a in records if a.status == "failed" and a.error_code not in _NO_TURN]
+    if not failed:
+        return False
+    transient = sum(1 for a in failed if a.error_code == Transient.code)
+    return failed[-1].error_code != Transient.code or transient >= attempts

@@ -92,6 +92,14 @@ class BudgetAccountant:
             limit.used_micro += micro
         return Reservation(step, micro)
 
+    def charge(self, usd: float) -> None:
+        """Count spending no reservation held: a job a stopped run left open, cancelled on
+        resume, may still be billed (it was accepted before any of this run's reservations)."""
+        micro = to_micro(usd)
+        for limit in self.limits:
+            limit.used_micro += micro
+        self.spent_micro += micro
+
     def settle(self, reservation: Reservation, actual_usd: float) -> None:
         """Replace a reservation by what the attempt actually cost (once)."""
         if reservation.settled:

@@ -424,10 +424,11 @@ class RunJob:
                     hint="check the store's disk and database, then `podium resume`",
                 )
 
-    def _hedge_after(self, unit: Unit, decision: Decision) -> float | None:
-        """When to start the next model in parallel: the step's ``hedge_after_s``, else the
-        chosen model's observed p95 once the plan used observed figures for it."""
-        if len(decision.chain) < 2:  # nothing to hedge with
+    def _hedge_after(self, unit: Unit, decision: Decision, chain: tuple[str, ...]) -> float | None:
+        """When to start the next model of ``chain`` in parallel: the step's
+        ``hedge_after_s``, else the chosen model's observed p95 once the plan used observed
+        figures for it."""
+        if len(chain) < 2:  # nothing to hedge with
             return None
         if unit.hedge_after_s is not None:
             return unit.hedge_after_s
@@ -450,6 +451,15 @@ class RunJob:
                     pass
             self._record_step(unit.key, "running", started_at=time.time(), soon=True)
         # a unit's own record is written with its step's, once its outputs are durable
+        if unit.key not in self.s.prior:
+            return await self._walk(unit, decision)
+        try:  # a resume: what the stopped run left open and this one did not take up is closed
+            return await self._walk(unit, decision)
+        finally:
+            await asyncio.shield(self.attempts.close_leftovers(unit))
+
+    async def _walk(self, unit: Unit, decision: Decision) -> Produced:
+        """A unit's outputs: from before a crash, from the cache, or along its chain."""
         done_before = self.attempts.from_prior(unit)
         if done_before is not None:  # it finished before a crash: never buy it twice
             return done_before
@@ -458,10 +468,11 @@ class RunJob:
             if hit is not None:
                 self.s.listener(RunEvent("step", unit.key, "cached", unit.step.id, model))
                 return hit
+        chain = self.attempts.resumed_chain(unit, decision.chain)
         return await run_chain(
-            decision.chain,
+            chain,
             lambda model, hedge: self.attempts.on_model(unit, model, hedge=hedge),
-            self._hedge_after(unit, decision),
+            self._hedge_after(unit, decision, chain),
             spare=partial(self._spare, unit),
         )
 
@@ -513,7 +524,11 @@ class RunJob:
             scores = read_scores(sheet, text, len(items), step.select.by if step.select else "")
             return produced
 
-        produced = await run_chain(scorer.chain, score_on)
+        try:
+            produced = await run_chain(self.attempts.resumed_chain(unit, scorer.chain), score_on)
+        finally:
+            if unit.key in self.s.prior:
+                await asyncio.shield(self.attempts.close_leftovers(unit))
         await self._parents_durable(step.id)
         await self.attempts.settle([produced])
         self._record_step(
