@@ -10,13 +10,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from podium.errors import PodiumError
 
 
 def _default_home() -> Path:
@@ -54,8 +56,8 @@ class Settings(BaseSettings):
     enable_fake: bool = False
     disabled: str = ""
     max_retry_after_s: float = 60.0
-    budget_daily_usd: float | None = None
-    budget_pipeline_daily_usd: float | None = None
+    budget_daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    budget_pipeline_daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     workers: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     profile: str = "demo"
     breaker_failures: int = 5
@@ -129,5 +131,24 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings afresh (environment, ``podium.toml`` in the working directory)."""
-    return Settings(**overrides)
+    """Read the settings afresh (environment, ``podium.toml`` in the working directory).
+
+    Raises:
+        PodiumError: a setting's value is wrong (one line naming it, where it is set, and the
+            value, unless it is a secret).
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = exc.errors()
+        first = problems[0]
+        name = ".".join(str(part) for part in first["loc"]) or "?"
+        field = Settings.model_fields.get(name)
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        value = "" if secret else f" = {first.get('input')!r}"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PodiumError(
+            f"setting {name}{value}: {first['msg']}{more}",
+            where=f"PODIUM_{name.upper()} or `{name}` in podium.toml",
+            hint="fix the value, or unset it to use the default",
+        ) from None

@@ -119,3 +119,25 @@ def test_cancel_stops_a_running_run(tmp_path: Path, podium_home: Path) -> None:
         assert store.journal.get_run(run_id).status == "cancelled"
         slow = [a for a in store.journal.attempts(run_id) if a.step_key == "slow"]
         assert [a.status for a in slow] == ["cancelled"]
+
+
+def test_a_wrong_budget_or_setting_is_one_line_before_anything_runs(
+    tmp_path: Path, podium_home: Path
+) -> None:
+    spec = tmp_path / "cli.yaml"
+    spec.write_text(SPEC.replace("SLOW", "0.01"))
+    for args in (("run", str(spec), "--budget", "nan"), ("resume", "x", "--budget", "-1")):
+        done = podium(*args, home=podium_home, cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"error: --budget: the budget must be an amount of 0 dollars or more, not "
+            f"{float(args[-1])} — pass the most the run may spend in USD, e.g. --budget 2.50"
+        ]
+    assert not (podium_home / "podium.db").exists()  # refused before the store was opened
+    cmd = [sys.executable, "-c", "from podium.cli import main; main()", "run", str(spec)]
+    bad = {**env(podium_home), "PODIUM_WORKERS": "many"}
+    done = subprocess.run(cmd, env=bad, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: PODIUM_WORKERS or `workers` in podium.toml: setting workers")
+    assert "'many'" in line and "Traceback" not in done.stderr

@@ -17,7 +17,7 @@ from podium.cli.app import app, fail
 from podium.cli.plan import load_spec
 from podium.cli.run import interrupted, report, run_with, session
 from podium.errors import PodiumError
-from podium.execute.runner import text_sha
+from podium.execute.runner import check_budget, text_sha
 from podium.settings import load_settings
 from podium.store.lockfile import read_lock
 
@@ -40,6 +40,7 @@ def resume_cmd(
     as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
 ) -> None:
     """Continue a run: finished steps are kept, remote jobs in flight are polled, not redone."""
+    check_budget(budget)
     settings = load_settings()
     with session(settings) as s:
         try:

@@ -27,6 +27,7 @@ from podium.cli.plan import load_spec, parse_sets
 from podium.errors import PodiumError
 from podium.execute import LocalExecutor, RunEvent, Runner, RunOutcome, local_runner
 from podium.execute.progress import ProgressView
+from podium.execute.runner import check_budget
 from podium.plan import parse_policy
 from podium.providers.registry import ProviderRegistry
 from podium.report.summary import write_summary
@@ -156,6 +157,7 @@ def run_cmd(
     """Run a pipeline: choose models, run steps as their inputs are ready, store the outputs."""
     if profile is not None and profile not in ("demo", "delivery"):
         raise PodiumError(f"unknown profile {profile!r}", hint="use --profile demo or delivery")
+    check_budget(budget)
     settings = load_settings(**({"profile": profile} if profile else {}))
     chosen_policy = parse_policy(policy) if policy else None
     with session(settings) as s:

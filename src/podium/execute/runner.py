@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import math
 import os
 import time
 import uuid
@@ -192,6 +193,7 @@ class Runner:
             NoModel: a step has no eligible model.
         """
         started = time.monotonic()
+        check_budget(budget_usd)
         pipeline = loaded.pipeline
         listener = on_event or no_listener
         plan = self.router.plan(loaded, policy=policy, lock=lock)
@@ -344,6 +346,21 @@ def preflight(plan: Plan, accountant: BudgetAccountant) -> None:
         f"left of the {tight.name} budget of ${tight.limit_usd:.2f}",
         where=f"pipeline {plan.pipeline}",
         hint="raise the budget, choose --policy cheapest, or pass --force to run anyway",
+    )
+
+
+def check_budget(budget_usd: float | None) -> None:
+    """Refuse a run budget that is not a finite amount of 0 dollars or more.
+
+    Raises:
+        PodiumError: naming the value.
+    """
+    if budget_usd is None or (math.isfinite(budget_usd) and budget_usd >= 0):
+        return
+    raise PodiumError(
+        f"the budget must be an amount of 0 dollars or more, not {budget_usd}",
+        where="--budget",
+        hint="pass the most the run may spend in USD, e.g. --budget 2.50",
     )
 
 
