@@ -141,3 +141,12 @@ def test_a_wrong_budget_or_setting_is_one_line_before_anything_runs(
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("error: PODIUM_WORKERS or `workers` in podium.toml: setting workers")
     assert "'many'" in line and "Traceback" not in done.stderr
+
+
+def test_a_step_error_names_its_step_once() -> None:
+    from podium.cli.run import step_line
+
+    assert step_line("img", "step img, model a/b@1: refused") == "step img, model a/b@1: refused"
+    assert step_line("tag", "step tagline: x") == "step tag: step tagline: x"
+    assert step_line("shot", "step shot-1: x") == "step shot: step shot-1: x"
+    assert step_line("img", "needs step a") == "step img: needs step a"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -121,13 +122,21 @@ def report(outcome: RunOutcome, as_json: bool) -> None:
         if outcome.summary:
             err_console.print(f"summary: {outcome.summary.with_suffix('.html')}", markup=False)
     for step, error in outcome.errors.items():
-        err_console.print(f"error: step {step}: {error}", markup=False)
+        err_console.print(f"error: {step_line(step, error)}", markup=False)
     if outcome.status == "succeeded":
         return
     if outcome.status in ("cancelled", "interrupted"):
         err_console.print(f"resume with: podium resume {outcome.run_id}", markup=False)
         raise typer.Exit(130)
     raise typer.Exit(1)
+
+
+def step_line(step: str, error: str) -> str:
+    """A step's error, naming the step once (most errors name it already, often with the
+    model: ``step img, model fal/flux@1: ...``)."""
+    if re.match(rf"step {re.escape(step)}\b(?![-\w])", error):
+        return error
+    return f"step {step}: {error}"
 
 
 def unfinished_run(s: Session, loaded: LoadedSpec) -> str | None:
