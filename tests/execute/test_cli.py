@@ -150,3 +150,26 @@ def test_a_step_error_names_its_step_once() -> None:
     assert step_line("tag", "step tagline: x") == "step tag: step tagline: x"
     assert step_line("shot", "step shot-1: x") == "step shot: step shot-1: x"
     assert step_line("img", "needs step a") == "step img: needs step a"
+
+
+def test_podium_resume_after_a_kill_then_again_once_done(tmp_path: Path, podium_home: Path) -> None:
+    spec = tmp_path / "cli.yaml"
+    spec.write_text(SPEC.replace("SLOW", "1"))
+    proc = start("run", str(spec), home=podium_home, cwd=tmp_path)
+    run_id = wait_for_step(podium_home, "slow", "running")
+    proc.kill()  # no goodbye: the journal is all a resume has
+    proc.communicate(timeout=30)
+    done = podium("resume", run_id[:15], "--json", home=podium_home, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert (doc["run_id"], doc["status"]) == (run_id, "succeeded")
+    with open_store(Settings(home=podium_home)) as store:
+        attempts = store.journal.attempts(run_id)
+    assert [a.status for a in attempts if a.step_key == "quick"] == ["succeeded"]  # kept
+    summary = Path(doc["summary"])
+    stamp = summary.stat().st_mtime_ns
+    again = podium("resume", run_id, "--json", home=podium_home, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["resumed"] is False
+    assert f"run {run_id} already succeeded; nothing to resume" in again.stderr
+    assert summary.stat().st_mtime_ns == stamp  # nothing was run or rewritten

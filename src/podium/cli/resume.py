@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from podium.cli.app import app, fail
+from podium.cli.app import app, err_console, fail
 from podium.cli.plan import load_spec
 from podium.cli.run import interrupted, report, run_with, session
 from podium.errors import PodiumError
@@ -47,6 +47,25 @@ def resume_cmd(
             run = s.store.journal.get_run(run_id)
         except KeyError:
             raise fail(f"no run '{run_id}' — see `podium runs`") from None
+        if run.status == "succeeded":  # nothing to do: its outputs and summary stay as they are
+            if as_json:
+                summary = Path(run.out_dir) / "summary.json" if run.out_dir else None
+                doc = {
+                    "run_id": run.run_id,
+                    "status": run.status,
+                    "out_dir": run.out_dir,
+                    "summary": str(summary) if summary and summary.exists() else None,
+                    "cost_usd": run.cost_usd,
+                    "wall_s": run.wall_s,
+                    "resumed": False,
+                }
+                typer.echo(json.dumps(doc, indent=2))
+            err_console.print(
+                f"run {run.run_id} already succeeded; nothing to resume (`podium show "
+                f"{run.run_id}`)",
+                markup=False,
+            )
+            return
         if not run.spec_path or not Path(run.spec_path).exists():
             raise fail(f"run {run.run_id}: its spec {run.spec_path or '(none)'} is gone")
         loaded = load_spec(
