@@ -310,3 +310,24 @@ steps:
     with pytest.raises(PodiumError, match=r"cannot write the out dir .*taken is a file"):
         await harness.runner.run(harness.spec(text), out_dir=tmp_path / "taken" / "run")
     assert harness.store.journal.list_runs() == []  # refused before the run existed
+
+
+async def test_a_video_of_the_wrong_length_is_bad_output_and_falls_back(
+    harness: Harness, tmp_path: Path
+) -> None:
+    text = (
+        "name: length\nsteps:\n"
+        "  - id: clip\n    task: text-to-video\n"
+        "    prompt: {subject: a can, style: photo, duration_s: 1.0}\n"
+        "    params: {fail_rate: 1, fail_kind: wrong_duration, fail_model: fake/video-a}\n"
+        "    route: {policy: fastest, fallbacks: 1}\n"
+    )
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "succeeded", outcome.errors
+    ledger = harness.store.journal.attempts(outcome.run_id)
+    assert [(a.model, a.status, a.error_code) for a in ledger] == [
+        ("fake/video-a@1", "failed", "bad_output"),
+        ("fake/video-b@1", "succeeded", None),
+    ]
+    assert "lasts 1.50 s, expected 1.00 s" in (ledger[0].error or "")
+    assert verify_output(tmp_path / "clip.mp4", "video")["duration_s"] == 1.0

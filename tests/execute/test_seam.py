@@ -17,7 +17,7 @@ from podium.execute.executor import LocalExecutor, LocalHandle
 from podium.execute.progress import ProgressView
 from podium.media.verify import verify_output
 from podium.providers.base import Job, Provider, Reporter, Request, Result
-from podium.testing.media import write_wav
+from podium.testing.media import write_glb, write_mp4, write_wav
 
 from .conftest import Harness
 
@@ -89,6 +89,21 @@ def test_audio_duration_is_checked_within_ten_percent(tmp_path: Path) -> None:
     for missing in (tmp_path / "none.png", tmp_path / "a.wav" / "under-a-file.png"):
         with pytest.raises(BadOutput, match="was not written"):
             verify_output(missing, "image")
+
+
+def test_video_length_and_meshes_are_checked(tmp_path: Path) -> None:
+    video = tmp_path / "v.mp4"
+    write_mp4(video, duration_s=1.0)
+    assert verify_output(video, "video", expected_duration_s=1.05)["duration_s"] == 1.0
+    with pytest.raises(BadOutput, match=r"lasts 1.00 s, expected 1.50 s"):
+        verify_output(video, "video", expected_duration_s=1.5)
+    box = tmp_path / "box.glb"
+    write_glb(box)
+    assert verify_output(box, "mesh")["faces"] == 12
+    for name, junk in (("junk.glb", b"glTF" + bytes(range(60))), ("junk.obj", b"v 1 2\nf 9 9 9\n")):
+        (tmp_path / name).write_bytes(junk)
+        with pytest.raises(BadOutput, match="mesh"):
+            verify_output(tmp_path / name, "mesh")
 
 
 def test_progress_view_shows_a_line_per_step() -> None:

@@ -6,13 +6,15 @@ Its cards (``podium/testing/cards``) cover every task. Behaviour is set by step 
   millisecond: see :mod:`podium.testing.clock`);
 - ``fail_rate`` (0–1) and ``fail_kind`` (a failure class code: ``transient``, ``timeout``,
   ``quota_exceeded``, ``refused``, ``bad_output``, ``invalid_input``, ``unavailable``, or
-  ``crash``); ``fail_model`` limits failures to some model ids (a primary fails, its fallback
-  does not); ``retry_after_s`` rides on a transient failure;
+  ``crash``; or ``wrong_duration``: audio and video half as long again as asked);
+  ``fail_model`` limits failures to some model ids (a primary fails, its fallback does not);
+  ``retry_after_s`` rides on a transient failure;
 - ``cost_usd``: what one call costs; ``seed``, ``duration_s``, ``width``, ``height``.
 
 Whether an attempt fails is decided by a hash of its idempotency key, so it is reproducible and a
-retry (a new key) gets a fresh draw. ``timeout`` sleeps until the runner's timeout fires and
-``bad_output`` writes corrupt bytes, so both are caught the way real faults are.
+retry (a new key) gets a fresh draw. ``timeout`` sleeps until the runner's timeout fires,
+``bad_output`` writes corrupt bytes and ``wrong_duration`` media of the wrong length, so all three
+are caught the way real faults are.
 """
 
 from __future__ import annotations
@@ -74,14 +76,21 @@ def seconds_of(request: Request) -> float | None:
     return float(value) if value not in (None, "") else None
 
 
-def make_outputs(request: Request) -> list[OutputFile]:
-    """Write one small valid artifact per expected output type."""
+#: faults that still write outputs (the runner's checks catch them), rather than raising
+WRITTEN_FAULTS = ("bad_output", "wrong_duration")
+
+
+def make_outputs(request: Request, stretch: float = 1.0) -> list[OutputFile]:
+    """Write one small valid artifact per expected output type (audio and video ``stretch``
+    times as long as asked)."""
     seed = int(request.seed or 0)
     text = request.prompt_text or (request.prompt if isinstance(request.prompt, str) else "")
     items = tuple(a.sha256 for a in request.many("items"))
     duration = seconds_of(request)
     if duration is None and request.many("shots"):
         duration = sum(float(a.metadata.get("duration_s") or 1.0) for a in request.many("shots"))
+    if duration is not None:
+        duration *= stretch
     width = request.params.get("width")
     height = request.params.get("height")
     outputs = []
@@ -132,18 +141,18 @@ class FakeProvider(Provider):
         if kind == "timeout":
             await asyncio.sleep(max(latency, (request.timeout_s or 3600.0) * 4))
         outputs: list[OutputFile] = []
-        if not kind or kind == "bad_output":
+        if not kind or kind in WRITTEN_FAULTS:
             # written while the call takes its time, as an engine writes its output while it
             # works: the call lasts latency_s in all, whatever creating a file costs here
-            outputs = make_outputs(request)
-            for out in outputs if kind else ():
+            outputs = make_outputs(request, 1.5 if kind == "wrong_duration" else 1.0)
+            for out in outputs if kind == "bad_output" else ():
                 corrupt(out.path)
         if latency > 0:
             # fail-fast faults come back early, as real 5xx and refusals do; woken on time, as
             # a reply on a socket would be (see podium.testing.clock)
             left = latency * (0.1 if kind else 1.0) - (time.monotonic() - started)
             await clock.sleep(left)
-        if kind and kind != "bad_output":
+        if kind and kind not in WRITTEN_FAULTS:
             raise fault_error(kind, request)
         report(Event("progress", progress=1.0))
         return Result(outputs=outputs, cost_usd=self.estimate_cost(request.card, request.params))
