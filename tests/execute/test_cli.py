@@ -12,6 +12,7 @@ from pathlib import Path
 
 from podium.settings import Settings
 from podium.store.open import open_store
+from podium.testing.fake_remote import FakeRemoteServer
 
 FIELDS = "style: photo, lighting: soft, composition: centered, perspective: eye level"
 SPEC = f"""
@@ -173,3 +174,62 @@ def test_podium_resume_after_a_kill_then_again_once_done(tmp_path: Path, podium_
     assert json.loads(again.stdout)["resumed"] is False
     assert f"run {run_id} already succeeded; nothing to resume" in again.stderr
     assert summary.stat().st_mtime_ns == stamp  # nothing was run or rewritten
+
+
+REMOTE_SPEC = f"""
+name: rc
+steps:
+  - id: img
+    task: text-to-image
+    prompt: {{subject: a can, {FIELDS}}}
+    params: {{latency_s: 30, cost_usd: 0.01}}
+    route: {{pin: fake-remote/image-a}}
+"""
+
+
+def wait_for_remote_job(home: Path, timeout: float = 20) -> str:
+    """The run id once its remote attempt was accepted (its request id journaled)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (home / "podium.db").exists():
+            with open_store(Settings(home=home)) as store:
+                for run in store.journal.list_runs(limit=1):
+                    if any(a.request_id for a in store.journal.attempts(run.run_id)):
+                        return run.run_id
+        time.sleep(0.1)
+    raise AssertionError("no remote attempt was accepted")
+
+
+def test_ctrl_c_cancels_the_remote_job_at_the_vendor(
+    tmp_path: Path, podium_home: Path, remote: FakeRemoteServer
+) -> None:
+    spec = tmp_path / "rc.yaml"
+    spec.write_text(REMOTE_SPEC)
+    before = remote.counts()["cancels"]
+    proc = start("run", str(spec), home=podium_home, cwd=tmp_path)
+    run_id = wait_for_remote_job(podium_home)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert remote.counts()["cancels"] == before + 1
+    with open_store(Settings(home=podium_home)) as store:
+        assert [a.status for a in store.journal.attempts(run_id)] == ["cancelled"]
+
+
+def test_podium_cancel_stops_the_remote_jobs_a_dead_run_left(
+    tmp_path: Path, podium_home: Path, remote: FakeRemoteServer
+) -> None:
+    spec = tmp_path / "rc.yaml"
+    spec.write_text(REMOTE_SPEC)
+    before = remote.counts()["cancels"]
+    proc = start("run", str(spec), home=podium_home, cwd=tmp_path)
+    run_id = wait_for_remote_job(podium_home)
+    proc.kill()  # nobody is left to notice the cancel: the command does it itself
+    proc.communicate(timeout=30)
+    done = podium("cancel", run_id, "--wait", "0.3", home=podium_home, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"run {run_id} cancelled (1 remote job(s) cancelled)" in done.stderr
+    assert remote.counts()["cancels"] == before + 1
+    with open_store(Settings(home=podium_home)) as store:
+        assert store.journal.get_run(run_id).status == "cancelled"
+        assert [a.status for a in store.journal.attempts(run_id)] == ["cancelled"]

@@ -330,3 +330,21 @@ async def test_resume_of_a_unit_whose_models_had_all_failed_pays_nothing_more(
     assert again.status == "failed"
     assert "every model had failed before the run stopped" in again.errors["img"]
     assert harness.attempts(run_id) == [(A, "failed", "refused")]
+
+
+async def test_a_remote_hedge_loser_is_cancelled_at_the_vendor_and_ledgered(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    # the primary's job never finishes; after 0.2 s the fallback is hedged in and wins
+    before = remote.counts()["cancels"]
+    text = pipeline("transient", "never_finish", timeout=30).replace(
+        "fallbacks: 1}", "fallbacks: 1, hedge_after_s: 0.2}"
+    )
+    t0 = time.monotonic()
+    run_id, status, _ = await run(harness, text, tmp_path)
+    assert status == "succeeded" and time.monotonic() - t0 < 5
+    by_model = {a.model: a for a in harness.store.journal.attempts(run_id)}
+    assert by_model[A].status == "cancelled" and by_model[A].request_id
+    assert by_model[B].status == "succeeded" and by_model[B].hedge
+    assert remote.counts()["cancels"] == before + 1  # the loser's job stopped at the vendor
+    assert sum(a.cost_usd for a in by_model.values()) == pytest.approx(0.02)  # both ledgered
