@@ -233,3 +233,25 @@ def test_podium_cancel_stops_the_remote_jobs_a_dead_run_left(
     with open_store(Settings(home=podium_home)) as store:
         assert store.journal.get_run(run_id).status == "cancelled"
         assert [a.status for a in store.journal.attempts(run_id)] == ["cancelled"]
+
+
+def test_podium_run_honours_the_lock_file_until_it_is_upgraded(
+    tmp_path: Path, podium_home: Path
+) -> None:
+    spec = tmp_path / "lk.yaml"
+    spec.write_text(
+        "name: lk\nsteps:\n"
+        "  - {id: a, task: text, prompt: hi, route: {exclude: [fake-remote, local]}}\n"
+    )
+    assert podium("lock", str(spec), home=podium_home, cwd=tmp_path).returncode == 0
+    lock = tmp_path / "lk.lock"
+    assert "a: fake/text-b@1" in lock.read_text()  # what the policy chooses
+    lock.write_text(lock.read_text().replace("fake/text-b@1", "fake/text-a@1"))
+    done = podium("run", str(spec), "--json", home=podium_home, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_id = json.loads(done.stdout)["run_id"]
+    with open_store(Settings(home=podium_home)) as store:
+        assert [a.model for a in store.journal.attempts(run_id)] == ["fake/text-a@1"]
+    up = podium("lock", str(spec), "a", "--upgrade", home=podium_home, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr
+    assert "a: fake/text-b@1" in lock.read_text()

@@ -331,3 +331,39 @@ async def test_a_video_of_the_wrong_length_is_bad_output_and_falls_back(
     ]
     assert "lasts 1.50 s, expected 1.00 s" in (ledger[0].error or "")
     assert verify_output(tmp_path / "clip.mp4", "video")["duration_s"] == 1.0
+
+
+async def test_a_run_with_artifacts_behind_an_fsspec_url(podium_home: Path, tmp_path: Path) -> None:
+    import uuid
+
+    import fsspec
+
+    from podium.settings import Settings
+    from podium.store.open import open_store
+
+    from .conftest import build
+
+    url = f"memory://podium-run-{uuid.uuid4().hex}/artifacts"
+    settings = Settings(home=podium_home, enable_fake=True, artifact_url=url)
+    h = build(settings, open_store(settings))
+    text = (
+        "name: remote-bytes\nsteps:\n"
+        "  - {id: a, task: text, prompt: kept elsewhere, route: {pin: fake/text-a}}\n"
+        "  - {id: b, task: text, prompt: 'after ${steps.a.output}', route: {pin: fake/text-a}}\n"
+    )
+    try:
+        first = await h.runner.run(h.spec(text), out_dir=tmp_path / "one")
+        assert first.status == "succeeded", first.errors
+        fs, root = fsspec.core.url_to_fs(url)
+        for out in first.outputs:  # the bytes live behind the URL, under their hash
+            blob = f"{root}/{out.sha256[:2]}/{out.sha256[2:]}.txt"
+            assert fs.cat_file(blob) == out.path.read_bytes()
+        assert (tmp_path / "one" / "b.txt").read_text().startswith("after kept elsewhere")
+        again = await h.runner.run(h.spec(text), out_dir=tmp_path / "two")
+        assert [a.cache_hit for a in h.store.journal.attempts(again.run_id)] == [True, True]
+        assert (tmp_path / "two" / "b.txt").read_bytes() == (
+            tmp_path / "one" / "b.txt"
+        ).read_bytes()
+    finally:
+        await h.registry.aclose()
+        h.store.close()
