@@ -367,3 +367,46 @@ async def test_a_run_with_artifacts_behind_an_fsspec_url(podium_home: Path, tmp_
     finally:
         await h.registry.aclose()
         h.store.close()
+
+
+async def test_two_runs_at_once_share_a_daily_budget_without_overshooting(
+    podium_home: Path, tmp_path: Path
+) -> None:
+    # two runners, each on its own connection to one SQLite file, as two processes would be.
+    # Started together, both read the day's spend ($0) before either reserves anything; each
+    # alone fits the $1.00 global daily budget exactly (10 paid steps of $0.10, all in flight)
+    import asyncio
+
+    from podium.settings import Settings
+    from podium.store.open import open_store
+
+    from .conftest import build
+
+    settings = Settings(home=podium_home, enable_fake=True, budget_daily_usd=1.0)
+    harnesses = [build(settings, open_store(settings)) for _ in range(2)]
+    steps = "".join(
+        f"  - {{id: s{i}, task: text, prompt: p{i}, cache: false, route: {{pin: fake/text-a}},\n"
+        f"     params: {{cost_usd: 0.1, latency_s: 0.2}}}}\n"
+        for i in range(10)
+    )
+    text = f"name: daily\nsteps:\n{steps}"
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                h.runner.run(h.spec(text), out_dir=tmp_path / f"o{i}")
+                for i, h in enumerate(harnesses)
+            )
+        )
+        assert sum(o.cost_usd for o in outcomes) == pytest.approx(1.0)  # not $2.00
+        refused = [
+            a
+            for o in outcomes
+            for a in harnesses[0].store.journal.attempts(o.run_id)
+            if a.error_code == "budget_exceeded"
+        ]
+        assert len(refused) == 10
+        assert all("global daily (budget_daily_usd)" in (a.error or "") for a in refused)
+    finally:
+        for h in harnesses:
+            await h.registry.aclose()
+            h.store.close()

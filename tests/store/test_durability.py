@@ -143,3 +143,30 @@ def test_writes_are_cheap(settings: Settings) -> None:
     # generous: measured ~0.2 ms here
     assert per_step_ms < 2.0, f"{per_step_ms:.2f} ms per step"
     assert os.path.getsize(settings.home / "podium.db") > 0
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from podium.settings import Settings
+from podium.store.open import open_store
+
+with open_store(Settings(home=Path(sys.argv[1]))) as store, store.journal.exclusive():
+    print("holding", flush=True)
+    time.sleep(0.6)
+"""
+
+
+def test_the_exclusive_section_is_shared_by_processes(settings: Settings) -> None:
+    # a daily budget's check-then-reserve runs inside it: another process must wait its turn
+    with (
+        open_store(settings) as store,
+        subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(settings.home)], stdout=subprocess.PIPE, text=True
+        ) as holder,
+    ):
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        t0 = time.monotonic()
+        with store.journal.exclusive():
+            waited = time.monotonic() - t0
+    assert waited > 0.3  # it got in only once the other process let go

@@ -456,7 +456,18 @@ class AttemptRunner:
             raise
         if provider.remote or max_cost > 0:
             await self.s.barrier(unit)  # nothing paid or sent before the steps it needs are
-            self.s.journal.put_attempt(rec)  # money or a remote job: durable before the call
+            # money or a remote job: durable before the call, and within the daily budgets
+            # (a job already accepted before a crash was admitted then: it is only polled)
+            write = partial(self.s.journal.put_attempt, rec)
+            try:
+                if resume_rec is not None:
+                    write()
+                else:
+                    self.s.budget.admit(reservation, self.s.journal, write, model=card.ref)
+            except BudgetExceeded as exc:
+                self.s.budget.settle(reservation, 0.0)
+                self._finish(rec, "failed", exc)
+                raise
         else:
             # a free local attempt: a crash re-runs it whatever was written, so its
             # "submitted" commits with its outcome, in that one transaction

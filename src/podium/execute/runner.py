@@ -155,11 +155,14 @@ class Runner:
                     f"daily budget of pipeline {pipeline} (budget_pipeline_daily_usd)",
                     self.settings.budget_pipeline_daily_usd,
                     self.journal.spent(since, pipeline),
+                    since=since,
+                    pipeline=pipeline,
                 )
             )
         if self.settings.budget_daily_usd is not None:
             daily = self.settings.budget_daily_usd
-            limits.append(Limit("global daily", daily, self.journal.spent(since)))
+            name = "global daily (budget_daily_usd)"
+            limits.append(Limit(name, daily, self.journal.spent(since), since=since))
         return limits
 
     async def run(

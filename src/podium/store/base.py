@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +160,17 @@ class Journal(abc.ABC):
     def flush(self) -> None:
         """Write what :meth:`note_step` and :meth:`note_attempt` hold back, now."""
         return None  # this default writes at once: nothing is ever held back
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the journal's exclusive section: no one else holding it, in any process sharing
+        this journal, runs meanwhile. For a check that reads the journal and then writes on
+        what it read (a daily budget's reservation). This default serialises this process."""
+        with _EXCLUSIVE:
+            yield
+
+
+_EXCLUSIVE = threading.Lock()
 
 
 class CacheIndex(abc.ABC):

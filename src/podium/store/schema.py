@@ -27,7 +27,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,6 +61,8 @@ from sqlalchemy.sql.dml import Insert, Update
 from podium.errors import InvalidInput, Unavailable
 
 BUSY_TIMEOUT_MS = 10_000
+#: PostgreSQL advisory lock key of :meth:`Database.exclusive` ("podium" in ASCII)
+ADVISORY_KEY = 0x706F6469756D
 _T = TypeVar("_T")
 
 metadata = MetaData()
@@ -284,6 +286,11 @@ class Database:
             if database and database != ":memory:" and not database.startswith("file:"):
                 self.checkpointer = Checkpointer(Path(database))
         self.lock = threading.RLock()
+        self._exclusive = threading.Lock()
+        # SQLite: a file beside the database that every process using it locks (see exclusive)
+        self._lock_file: Path | None = None
+        if self.dialect == "sqlite" and self.checkpointer is not None:
+            self._lock_file = Path(database).with_name(Path(database).name + ".lock")
         for attempt in range(3):
             try:
                 metadata.create_all(self.engine)
@@ -400,6 +407,40 @@ class Database:
         with self.lock:
             self._held.pop(key, None)  # keep the order the records were last written in
             self._held[key] = (stmt, params)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold a lock every process using this database shares, for a read-then-write that
+        must not interleave with another process's (a daily budget's check and reservation).
+
+        SQLite: ``flock`` on ``<database>.lock`` beside the file (the processes of one machine,
+        which is what a SQLite file serves). PostgreSQL: a session advisory lock. Threads of
+        this process queue on a lock of their own first.
+        """
+        with self._exclusive:
+            if self.dialect == "postgresql":
+                with self.lock:
+                    self.conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_KEY})
+                    self.conn.rollback()  # the lock belongs to the session, not the transaction
+                try:
+                    yield
+                finally:
+                    with self.lock:
+                        self.conn.execute(
+                            text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY}
+                        )
+                        self.conn.rollback()
+            elif self._lock_file is not None:
+                import fcntl
+
+                with open(self._lock_file, "a+b") as fh:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                    try:
+                        yield
+                    finally:
+                        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            else:  # an in-memory database lives in this process only
+                yield
 
     def flush(self) -> None:
         """Commit what is held back, now."""

@@ -7,10 +7,11 @@ runner can journal a state change and then act on it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
@@ -162,6 +163,12 @@ class SqlJournal(Journal):
     def flush(self) -> None:
         """Write what is held back, now."""
         self.db.flush()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Across every process using this database (see :meth:`Database.exclusive`)."""
+        with self.db.exclusive():
+            yield
 
     def note_step(self, step: StepRecord) -> None:
         """Write a step record with the next write (one commit for both)."""
