@@ -69,7 +69,7 @@ def session(settings: Settings) -> Iterator[Session]:
         yield Session(settings, catalog, store, executor, registry, runner)
     finally:
         gc.unfreeze()  # collectable again (the command may be one call in a longer process)
-        executor.pool.shutdown()
+        asyncio.run(executor.shutdown())  # through the Executor protocol, as any executor
         store.close()
 
 
