@@ -98,14 +98,21 @@ async def test_connect_failure_is_transient(
     assert "ConnectError" in (harness.store.journal.attempts(run_id)[0].error or "")
 
 
+@pytest.mark.parametrize(("kind", "mode"), [("transient", "read_timeout"), ("timeout", "submit")])
 async def test_read_timeout_falls_back_without_retry(
-    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path, kind: str, mode: str
 ) -> None:
-    _, status, ledger = await run(
-        harness, pipeline("transient", "read_timeout", timeout=0.5), tmp_path
-    )
+    _, status, ledger = await run(harness, pipeline(kind, mode, timeout=0.5), tmp_path)
     assert status == "succeeded"
     assert ledger == [(A, "failed", "timeout"), (B, "succeeded", None)]
+
+
+async def test_a_crashing_server_is_a_transient_5xx(
+    harness: Harness, remote: FakeRemoteServer, tmp_path: Path
+) -> None:
+    _, status, ledger = await run(harness, pipeline("crash", "submit"), tmp_path)
+    assert status == "succeeded"
+    assert ledger == [(A, "failed", "transient")] * 3 + [(B, "succeeded", None)]
 
 
 async def test_job_that_never_finishes_times_out_and_is_cancelled(

@@ -14,7 +14,8 @@ same jobs) and speaks a small queue protocol::
 
 Faults follow the step params of the ``fake`` provider (``latency_s``, ``fail_rate``,
 ``fail_kind``, ``fail_model``, ``retry_after_s``, ``cost_usd``) plus ``fail_mode``: ``submit``
-(the POST is answered with the error: 503, 429 + Retry-After, 402 quota, 422 refusal, 400),
+(the POST is answered with the error: 503, 429 + Retry-After, 402 quota, 422 refusal, 400,
+500 for ``crash``; ``timeout`` hangs it, as ``read_timeout`` does),
 ``after_accept`` (accepted, fails once its latency has passed), ``lost_response`` (the job is
 made, the answer breaks off), ``never_finish``, ``corrupt`` (bytes that decode as nothing) and
 ``read_timeout`` (the POST hangs).
@@ -52,6 +53,7 @@ ERROR_STATUS = {
     "invalid_input": 400,
     "bad_output": 500,
     "unavailable": 503,
+    "crash": 500,
 }
 
 
@@ -131,7 +133,7 @@ class FakeQueue:
         payload = await request.json()
         key = str(payload.get("idempotency_key") or "")
         kind, mode = self.fault(payload)
-        if kind and mode == "read_timeout":
+        if kind and (mode == "read_timeout" or (mode == "submit" and kind == "timeout")):
             await asyncio.sleep(3600)
         if kind and mode == "submit" and kind != "bad_output":
             headers = {}
