@@ -514,6 +514,18 @@ class SqlState(StateStore):
 
     def breaker(self, key: str) -> BreakerState:
         """The breaker's state (closed if never seen)."""
+        # plain SQL on SQLite: the router reads three keys per model on every plan, and
+        # SQLAlchemy builds and runs the query in several times the query's own time
+        raw = self.db.read_raw(
+            "SELECT state, consecutive_failures, opened_until, recent FROM breakers WHERE key = ?",
+            [key],
+        )
+        if raw is not None:
+            if not raw:
+                return BreakerState(key=key, state="closed")
+            state, failures, until, recent = raw[0]
+            flags = json.loads(recent) if recent else ()
+            return BreakerState(key, state, failures, until, tuple(bool(x) for x in flags or ()))
         rows = self.db.read(self._get, {"k": key})
         return self._state(rows[0]) if rows else BreakerState(key=key, state="closed")
 
