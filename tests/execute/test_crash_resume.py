@@ -1,7 +1,8 @@
 """Crash-resume: `podium run` on a pipeline with local and fake-remote steps is SIGKILLed at 20+
 random moments (some while it waits on a remote job) and resumed with `podium resume` each
 time. Every run finishes, no finished step is redone, the fake remote counts exactly one submit
-per idempotency key, and no artifact is lost or corrupt."""
+per idempotency key, no artifact is lost or corrupt, and a step walking its fallback chain
+(its primary's jobs fail after acceptance) never pays its primary for more tries than it has."""
 
 from __future__ import annotations
 
@@ -53,7 +54,17 @@ steps:
     inputs: {shots: "${steps.clip.outputs}", audio: "${steps.voice.output}"}
     params: {latency_s: 0.2}
     route: {pin: fake/compose-a}
+  - id: poster
+    task: text-to-image
+    prompt: {subject: a poster, style: photo, lighting: soft, composition: centered,
+             perspective: eye level}
+    params: {latency_s: 0.3, fail_rate: 1, fail_mode: after_accept,
+             fail_model: fake-remote/image-a}
+    retry: {attempts: 2, backoff_s: 0.2, max_backoff_s: 0.2}
+    cache: false
+    route: {exclude: [fake, local], policy: fastest, fallbacks: 1}
 """
+PRIMARY = "fake-remote/image-a@1"  # poster's primary: its jobs fail after acceptance
 KILLS = 20
 DRIVER = Path(__file__).with_name("crash_driver.py")
 
@@ -101,6 +112,11 @@ def test_sigkill_and_resume(tmp_path: Path, podium_home: Path) -> None:
             "PODIUM_ENABLE_FAKE": "1",
             "PODIUM_FAKE_REMOTE_URL": server.url,
             "PODIUM_WORKERS": "1",
+            # poster's primary stays its primary in every run: its failures open no breaker
+            # and never outweigh its priors
+            "PODIUM_BREAKER_FAILURES": "1000000",
+            "PODIUM_BREAKER_ERROR_RATE": "1.0",
+            "PODIUM_MIN_SAMPLES": "1000000",
         }
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # let the 20+ children share compiled code
         n = 0
@@ -156,4 +172,9 @@ def test_sigkill_and_resume(tmp_path: Path, podium_home: Path) -> None:
                 assert store.artifacts.exists(sha)  # present and matching its hash
         video = Path(run.out_dir or "") / "cut.mp4"
         assert verify_output(video, "video")["duration_s"] > 0
+        # poster's chain goes on from where it stopped: its primary is never paid for more
+        # than its 2 tries, however many times the run was killed, and its fallback delivers
+        poster = [a for a in store.journal.attempts(run_id, "poster") if a.model == PRIMARY]
+        assert 1 <= len([a for a in poster if a.status == "failed"]) <= 2, poster
+        assert (Path(run.out_dir or "") / "poster.png").exists()
     store.close()
