@@ -15,8 +15,10 @@ from typing import Any
 from podium.store.base import ArtifactStore, CacheIndex, Journal
 from podium.store.records import ArtifactRecord
 
-#: Runs in these states may still need their artifacts whatever their age.
-UNFINISHED = frozenset({"pending", "running", "interrupted", "cancelling"})
+#: Runs in these states may still need their artifacts whatever their age: they are running,
+#: or stopped to be resumed (a cancelled run is one `podium resume` continues; a failed run's
+#: are kept by age like a finished one's).
+UNFINISHED = frozenset({"pending", "running", "interrupted", "cancelling", "cancelled"})
 #: Runs that may be writing right now.
 IN_FLIGHT = frozenset({"pending", "running", "cancelling"})
 ALL_RUNS = 1_000_000
