@@ -410,3 +410,19 @@ async def test_two_runs_at_once_share_a_daily_budget_without_overshooting(
         for h in harnesses:
             await h.registry.aclose()
             h.store.close()
+
+
+async def test_text_and_json_inputs_are_values_not_files(harness: Harness, tmp_path: Path) -> None:
+    text = (
+        "name: values\n"
+        "inputs:\n"
+        "  note: {type: text, default: two lines}\n"
+        '  spec: {type: json, default: {"size": 3}}\n'
+        "steps:\n"
+        "  - {id: a, task: text, prompt: 'note=${inputs.note} spec=${inputs.spec}',\n"
+        "     route: {pin: fake/text-a}}\n"
+    )
+    outcome = await harness.runner.run(harness.spec(text), out_dir=tmp_path)
+    assert outcome.status == "succeeded", outcome.errors
+    written = (tmp_path / "a.txt").read_text()
+    assert written.startswith("note=two lines spec=") and "size" in written

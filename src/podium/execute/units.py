@@ -23,7 +23,9 @@ from podium.spec.seeds import step_seed
 from podium.spec.vocabulary import TASK_INPUTS, ArtifactType, Task
 from podium.store.records import ArtifactRecord
 
-ARTIFACT_INPUT_TYPES = {t.value for t in ArtifactType}
+#: Input types whose values are file paths, stored as artifacts when a step refers to them
+#: (``text`` and ``json`` inputs are values, as ``string`` and ``list`` are: see docs/spec.md)
+ARTIFACT_INPUT_TYPES = frozenset({"image", "audio", "video", "mesh"})
 
 
 class Artifact(InputArtifact):
