@@ -426,3 +426,24 @@ async def test_text_and_json_inputs_are_values_not_files(harness: Harness, tmp_p
     assert outcome.status == "succeeded", outcome.errors
     written = (tmp_path / "a.txt").read_text()
     assert written.startswith("note=two lines spec=") and "size" in written
+
+
+async def test_an_out_dir_that_fails_late_is_one_error_naming_it(
+    harness: Harness, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # /proc looks writable to root but takes no new folder: the failure comes from the copies
+    # made off the loop, and must still be one PodiumError, every copy's error read
+    import gc
+
+    from podium.errors import PodiumError
+
+    text = (
+        "name: late\nsteps:\n"
+        "  - {id: a, task: text, prompt: one, route: {pin: fake/text-a}}\n"
+        "  - {id: b, task: text, prompt: 'two ${steps.a.output}', route: {pin: fake/text-a}}\n"
+    )
+    with pytest.raises(PodiumError, match="out dir /proc/podium-nowhere") as info:
+        await harness.runner.run(harness.spec(text), out_dir=Path("/proc/podium-nowhere/out"))
+    assert info.value.where == "--out" and "\n" not in str(info.value)
+    gc.collect()
+    assert "never retrieved" not in caplog.text

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from podium.errors import PodiumError
 from podium.store.base import ArtifactStore, Journal
 from podium.store.records import ArtifactRecord
 
@@ -67,6 +68,7 @@ class Chores:
         self.pool = pool
         self._todo: list[Callable[[], None]] = []
         self._running: list[asyncio.Future[None]] = []
+        self._errors: list[BaseException] = []  # of batches done and let go, for drain()
 
     def copy(self, pairs: list[tuple[Path, Path]]) -> None:
         """Copy each ``(source, target)`` file."""
@@ -82,18 +84,25 @@ class Chores:
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._todo = self._todo, []
+        for f in self._running:
+            error = f.exception() if f.done() and not f.cancelled() else None
+            if error is not None:
+                self._errors.append(error)
         self._running = [f for f in self._running if not f.done()]
         self._running.append(loop.run_in_executor(self.pool, _run_all, batch))
 
     async def drain(self) -> None:
-        """Wait until every chore handed over so far is done (the first error is raised)."""
+        """Wait until every chore handed over so far is done (the first error is raised, and
+        every batch's error is read, so none is reported again as never retrieved)."""
         while self._todo or any(not f.done() for f in self._running):
             if self._todo:
                 await asyncio.sleep(0)  # let the pending hand-over run
                 continue
-            await asyncio.gather(*self._running)
-        for f in self._running:
-            f.result()
+            await asyncio.gather(*self._running, return_exceptions=True)
+        errors = [*self._errors, *(f.exception() for f in self._running if not f.cancelled())]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
 
 
 def _run_all(batch: list[Callable[[], None]]) -> None:
@@ -110,13 +119,37 @@ def _run_all(batch: list[Callable[[], None]]) -> None:
 def _copy_all(pairs: list[tuple[Path, Path]]) -> None:
     for src, dst in pairs:
         try:
-            shutil.copyfile(src, dst)
-        except FileNotFoundError:
-            if not src.exists():
-                raise
-            # its folder is made by another chore, which may not have run yet
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
+            try:
+                shutil.copyfile(src, dst)
+            except FileNotFoundError:
+                if not src.exists():
+                    raise
+                # its folder is made by another chore, which may not have run yet
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+        except OSError as exc:
+            raise out_dir_error(dst.parent, exc) from None
+
+
+def make_out_dir(out: Path) -> None:
+    """Make the out dir (and its parents).
+
+    Raises:
+        PodiumError: it cannot be made (naming it and why).
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise out_dir_error(out, exc) from None
+
+
+def out_dir_error(out: Path, exc: OSError) -> PodiumError:
+    """One line for an out dir that cannot be made or written."""
+    return PodiumError(
+        f"cannot write the out dir {out}: {exc.strerror or exc}",
+        where="--out",
+        hint="choose another --out; the run's outputs are in the store (`podium show RUN`)",
+    )
 
 
 class GroupSettle:

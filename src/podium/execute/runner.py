@@ -32,6 +32,7 @@ from podium.errors import BudgetExceeded, PodiumError
 from podium.execute.attempt import Services
 from podium.execute.breaker import Breakers
 from podium.execute.budget import BudgetAccountant, Limit
+from podium.execute.commit import make_out_dir
 from podium.execute.events import Listener, RunEvent, no_listener
 from podium.execute.executor import Executor, LocalExecutor
 from podium.execute.job import Loaded, RunJob, RunOutput
@@ -233,7 +234,7 @@ class Runner:
             prior=prior_attempts,
             background=self.background,
         )
-        services.chores.do(partial(out.mkdir, parents=True, exist_ok=True))
+        services.chores.do(partial(make_out_dir, out))
         job = RunJob(loaded, plan, services, prior_steps, out, seed)
         # the plan's whole document (the run's record and summary carry it) is built and
         # written once the first steps are under way, while they wait on their providers: it
