@@ -4,6 +4,7 @@ providers, pins/locks/excludes are honoured, and estimates follow the cards' pri
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -217,6 +218,21 @@ def test_plan_json_has_design_shape(make_router: Callable[..., Router]) -> None:
 def test_parse_policy() -> None:
     assert parse_policy("cheapest") == "cheapest"
     assert parse_policy("cost=1, quality=2") == Weights(cost=1, quality=2)
-    for bad in ("cheap", "speed=1", "cost=x", "cost=0"):
+    for bad in ("cheap", "speed=1", "cost=x", "cost=0", "cost=nan", "cost=1e999", "cost=-1"):
         with pytest.raises(PodiumError):
             parse_policy(bad)
+
+
+def test_weights_in_a_spec_are_checked_where_they_are_written(tmp_path: Path) -> None:
+    from podium.errors import SpecError
+    from podium.spec.loader import load_pipeline
+
+    spec = tmp_path / "w.yaml"
+    spec.write_text(
+        "name: w\npolicy: {cost: -1, quality: .nan}\nsteps:\n  - {id: a, task: text, prompt: x}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_pipeline(spec)
+    lines = [p.one_line() for p in info.value.problems]
+    assert any(line.startswith(f"{spec}:2:16") and "policy.cost" in line for line in lines)
+    assert any(line.startswith(f"{spec}:2:29") and "finite" in line for line in lines)

@@ -97,6 +97,16 @@ def parse_policy(text: str) -> str | Weights:
             raise PodiumError(
                 f"policy weight {key}={raw!r} is not a number", hint="e.g. cost=1,quality=2"
             ) from None
+        if not math.isfinite(values[key]) or values[key] < 0:
+            raise PodiumError(
+                f"policy weight {key}={raw.strip()} must be a finite number, 0 or more",
+                hint="e.g. cost=1,quality=2",
+            )
+    if not any(values.values()):
+        raise PodiumError(
+            f"policy {text!r} has no weight above 0",
+            hint="give at least one of cost, latency, quality, reliability a weight above 0",
+        )
     weights = Weights(**values)
     resolve(weights)
     return weights

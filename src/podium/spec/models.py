@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from podium.spec.vocabulary import Task
 
@@ -43,12 +43,21 @@ class InputDecl(_Strict):
 
 
 class Weights(_Strict):
-    """Explicit policy weights over normalised cost, p95 latency, quality and reliability."""
+    """Explicit policy weights over normalised cost, p95 latency, quality and reliability:
+    finite, none below 0, at least one above 0."""
 
-    cost: float = 0.0
-    latency: float = 0.0
-    quality: float = 0.0
-    reliability: float = 0.0
+    cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    latency: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    quality: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    reliability: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Weights:
+        if not (self.cost or self.latency or self.quality or self.reliability):
+            raise ValueError(
+                "give at least one of cost, latency, quality, reliability a weight above 0"
+            )
+        return self
 
 
 class Route(_Strict):
