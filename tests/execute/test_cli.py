@@ -255,3 +255,22 @@ def test_podium_run_honours_the_lock_file_until_it_is_upgraded(
     up = podium("lock", str(spec), "a", "--upgrade", home=podium_home, cwd=tmp_path)
     assert up.returncode == 0, up.stderr
     assert "a: fake/text-b@1" in lock.read_text()
+
+
+def test_resume_and_cancel_say_when_a_run_id_prefix_is_ambiguous(
+    tmp_path: Path, podium_home: Path
+) -> None:
+    from podium.store.records import RunRecord
+
+    with open_store(Settings(home=podium_home)) as store:
+        for tail in ("aaaaaa", "bbbbbb"):
+            now = time.time()
+            store.journal.create_run(
+                RunRecord(f"20260101-000000-{tail}", "p", None, "h", "interrupted", now, now)
+            )
+    for command in ("resume", "cancel"):
+        done = podium(command, "20260101", home=podium_home, cwd=tmp_path)
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines() == [
+            "error: run id '20260101' is ambiguous (2 runs match) — see `podium runs`"
+        ], done.stderr

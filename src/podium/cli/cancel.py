@@ -14,7 +14,8 @@ from dataclasses import replace
 
 import typer
 
-from podium.cli.app import app, err_console, fail
+from podium.cli._store import unknown_run
+from podium.cli.app import app, err_console
 from podium.cli.models import cli_catalog
 from podium.errors import PodiumError
 from podium.providers.base import Job, Request
@@ -80,8 +81,8 @@ def cancel_cmd(
     try:
         try:
             run = store.journal.get_run(run_id)
-        except KeyError:
-            raise fail(f"no run '{run_id}' — see `podium runs`") from None
+        except KeyError as exc:
+            raise unknown_run(run_id, exc) from None
         if run.status in DONE:
             err_console.print(f"run {run.run_id} already {run.status}", markup=False)
             return

@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from podium.cli._store import unknown_run
 from podium.cli.app import app, err_console, fail
 from podium.cli.plan import load_spec
 from podium.cli.run import interrupted, report, run_with, session
@@ -45,8 +46,8 @@ def resume_cmd(
     with session(settings) as s:
         try:
             run = s.store.journal.get_run(run_id)
-        except KeyError:
-            raise fail(f"no run '{run_id}' — see `podium runs`") from None
+        except KeyError as exc:
+            raise unknown_run(run_id, exc) from None
         if run.status == "succeeded":  # nothing to do: its outputs and summary stay as they are
             if as_json:
                 summary = Path(run.out_dir) / "summary.json" if run.out_dir else None
