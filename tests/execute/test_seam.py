@@ -118,6 +118,11 @@ def test_progress_view_shows_a_line_per_step() -> None:
     assert "run run-1" in text
     assert "fake/image-a@1" in text and "running 1/2" in text
     assert "failed" in text and "step b: boom" in text
+    # a run refused before it exists (a bad lock, an unwritable --out) draws no table
+    quiet = io.StringIO()
+    with ProgressView(["a"], Console(file=quiet, width=100, force_terminal=False)):
+        pass
+    assert quiet.getvalue() == ""
 
 
 async def test_provider_progress_reaches_the_listener(harness: Harness, tmp_path: Path) -> None:

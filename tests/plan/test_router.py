@@ -120,6 +120,11 @@ def test_lock_pins_the_step_over_route_pin(make_router: Callable[..., Router]) -
     studio = next(c for c in info.value.candidates if c.model == "local/studio@1")
     assert studio.excluded is not None
     assert "podium lock --upgrade" in studio.excluded.reason
+    with pytest.raises(PodiumError) as unknown:
+        make_router().plan(pipeline(HERO), lock={"hero": "nope/model@1"})
+    assert unknown.value.where == "step hero"
+    assert unknown.value.message == "the lock file pins unknown model 'nope/model@1'"
+    assert "podium lock --upgrade hero" in (unknown.value.hint or "")
 
 
 def test_exclude_a_model_or_a_whole_provider(make_router: Callable[..., Router]) -> None:

@@ -72,6 +72,8 @@ class ProgressView:
         if event.kind == "run":
             self.run_id = event.key
             self.status = event.status
+            if self._live is not None and not self._live.is_started:
+                self._live.start()  # the run exists: a refusal before it draws no table
             return
         line = self.lines.get(event.step_id)
         if line is None:
@@ -131,13 +133,13 @@ class ProgressView:
             refresh_per_second=8,
             transient=False,
         )
-        self._live.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.refresh()
-            self._live.stop()
-            self._live = None
-            if not self.console.is_terminal:
-                self.console.line()  # rich leaves the last frame unterminated off a terminal
+        live, self._live = self._live, None
+        if live is None or not live.is_started:  # the run was refused before it began
+            return
+        live.refresh()
+        live.stop()
+        if not self.console.is_terminal:
+            self.console.line()  # rich leaves the last frame unterminated off a terminal

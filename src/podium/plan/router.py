@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from podium.catalog.card import ModelCard
 from podium.catalog.catalog import Catalog
-from podium.errors import Unavailable
+from podium.errors import PodiumError, Unavailable
 from podium.plan import policy as policies
 from podium.plan.decision import Candidate, Decision, Estimate, Exclusion, Plan
 from podium.plan.estimate import call_cost, critical_path, ranks, stated_latency, step_latency
@@ -244,7 +244,14 @@ class Router:
         step = facts.step
         weights = policies.resolve(policy)
         pin = locked or step.route.pin
-        cards = self._cards(step.task, pin)
+        try:
+            cards = self._cards(step.task, pin)
+        except PodiumError as exc:  # an unknown model: say which pin named it
+            source = "the lock file" if locked else "route.pin"
+            hint = exc.hint if not locked else f"{exc.hint}; or `podium lock --upgrade {step.id}`"
+            raise PodiumError(
+                f"{source} pins unknown model {pin!r}", where=f"step {step.id}", hint=hint
+            ) from None
         rows = [self._evaluate(c, facts, locked, upstream, budget_left) for c in cards]
         eligible = [r for r in rows if r["excluded"] is None]
         values = policies.scores(
