@@ -274,3 +274,15 @@ def test_resume_and_cancel_say_when_a_run_id_prefix_is_ambiguous(
         assert done.stderr.strip().splitlines() == [
             "error: run id '20260101' is ambiguous (2 runs match) — see `podium runs`"
         ], done.stderr
+
+
+def test_a_wrong_option_is_one_line_naming_the_command(tmp_path: Path, podium_home: Path) -> None:
+    for args, says in (
+        (("run", "x.yaml", "--seed", "abc"), "error: podium run: Invalid value for '--seed'"),
+        (("runs", "--limit", "0"), "error: podium runs: Invalid value for '--limit'"),
+        (("nosuch",), "error: podium: No such command 'nosuch'."),
+    ):
+        done = podium(*args, home=podium_home, cwd=tmp_path)
+        assert done.returncode == 2
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(says) and line.endswith("--help`"), line

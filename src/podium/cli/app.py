@@ -14,6 +14,11 @@ from rich.console import Console
 
 from podium.errors import PodiumError, SpecError
 
+try:  # typer vendors click from 0.2x on; before, it used click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
 app = typer.Typer(
     name="podium",
     help="Podium — the orchestration layer for generative media.",
@@ -40,7 +45,20 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def main() -> None:
     """Entry point of the ``podium`` script."""
     try:
-        app()
+        code = app(prog_name="podium", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:  # bare `podium`: the help, as asked
+        if exc.ctx is not None:
+            err_console.print(exc.ctx.get_help(), markup=False)
+        sys.exit(exc.exit_code)
+    except click_errors.UsageError as exc:  # a wrong option or argument: one line, not click's box
+        command = exc.ctx.command_path if exc.ctx is not None else "podium"
+        err_console.print(
+            f"error: {command}: {exc.format_message()} — see `{command} --help`", markup=False
+        )
+        sys.exit(exc.exit_code)
+    except typer.Abort:  # Ctrl-C or end of input at a prompt
+        err_console.print("interrupted", markup=False)
+        sys.exit(130)
     except SpecError as exc:
         for problem in exc.problems:
             err_console.print(problem.one_line(), markup=False)
@@ -60,3 +78,5 @@ def main() -> None:
             markup=False,
         )
         sys.exit(70)
+    if isinstance(code, int) and code:  # a command's typer.Exit(code)
+        sys.exit(code)
