@@ -6,11 +6,14 @@ at import time.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,9 +23,43 @@ from pydantic_settings import (
 
 from podium.errors import PodiumError
 
+TOML_FILE = "podium.toml"
+
 
 def _default_home() -> Path:
     return Path(os.path.expanduser("~")) / ".podium"
+
+
+class _TomlFile(TomlConfigSettingsSource):
+    """``podium.toml``, whose syntax errors are one line naming the file, line and column."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        try:
+            super().__init__(settings_cls)
+        except tomllib.TOMLDecodeError as exc:
+            # tomllib says "Invalid value (at line 1, column 10)"; the place goes to `where`
+            found = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", str(exc))
+            message, where = str(exc), TOML_FILE
+            if found:
+                message, where = found[1], f"{TOML_FILE}:{found[2]}:{found[3]}"
+            raise PodiumError(
+                f"not valid TOML: {message}",
+                where=where,
+                hint="fix the syntax (a setting is `name = value`, each name once)",
+            ) from None
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise PodiumError(
+                f"not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+                where=f"{TOML_FILE}:{line}",
+                hint="save the file as UTF-8",
+            ) from None
+        except OSError as exc:
+            raise PodiumError(
+                f"cannot read it: {exc.strerror or exc}",
+                where=TOML_FILE,
+                hint="make it a readable file, or remove it",
+            ) from None
 
 
 class Settings(BaseSettings):
@@ -45,8 +82,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="PODIUM_",
-        toml_file="podium.toml",
-        extra="ignore",
+        toml_file=TOML_FILE,
+        # only podium.toml can hold unknown names: the environment source reads the fields'
+        # own PODIUM_* variables and leaves any other (PODIUM_DEBUG ...) alone
+        extra="forbid",
     )
 
     home: Path = Field(default_factory=_default_home)
@@ -55,16 +94,16 @@ class Settings(BaseSettings):
     catalog_path: str = ""
     enable_fake: bool = False
     disabled: str = ""
-    max_retry_after_s: float = 60.0
+    max_retry_after_s: float = Field(default=60.0, ge=0, allow_inf_nan=False)
     budget_daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     budget_pipeline_daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    workers: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
-    profile: str = "demo"
-    breaker_failures: int = 5
-    breaker_error_rate: float = 0.5
-    breaker_window: int = 20
-    breaker_cooldown_s: float = 30.0
-    min_samples: int = 20
+    workers: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), ge=1)
+    profile: Literal["demo", "delivery"] = "demo"
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_error_rate: float = Field(default=0.5, ge=0, le=1, allow_inf_nan=False)
+    breaker_window: int = Field(default=20, ge=1)
+    breaker_cooldown_s: float = Field(default=30.0, ge=0, allow_inf_nan=False)
+    min_samples: int = Field(default=20, ge=1)
     fal_key: SecretStr | None = None
     replicate_api_token: SecretStr | None = None
     openai_api_key: SecretStr | None = None
@@ -86,7 +125,19 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, _TomlFile(settings_cls))
+
+    @field_validator("catalog_path")
+    @classmethod
+    def _catalog_dirs_exist(cls, value: str) -> str:
+        for part in value.split(os.pathsep):
+            if part and not Path(part).is_dir():
+                what = "is not a directory" if Path(part).exists() else "does not exist"
+                raise ValueError(
+                    f"{part!r} {what}; it names directories of model cards, "
+                    f"separated by {os.pathsep!r}"
+                )
+        return value
 
     @property
     def db_url(self) -> str:
@@ -135,7 +186,8 @@ def load_settings(**overrides: Any) -> Settings:
 
     Raises:
         PodiumError: a setting's value is wrong (one line naming it, where it is set, and the
-            value, unless it is a secret).
+            value, unless it is a secret), or ``podium.toml`` is not valid UTF-8 TOML or names
+            something that is not a setting.
     """
     try:
         return Settings(**overrides)
@@ -143,12 +195,26 @@ def load_settings(**overrides: Any) -> Settings:
         problems = exc.errors()
         first = problems[0]
         name = ".".join(str(part) for part in first["loc"]) or "?"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        if first["type"] == "extra_forbidden":
+            # only podium.toml can hold a name that is not a setting (see model_config)
+            close = difflib.get_close_matches(name, Settings.model_fields, n=1)
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "remove it (`podium config` lists every setting)"
+            )
+            raise PodiumError(
+                f"unknown setting {name!r}{more}", where=TOML_FILE, hint=hint
+            ) from None
         field = Settings.model_fields.get(name)
         secret = field is not None and "SecretStr" in str(field.annotation)
         value = "" if secret else f" = {first.get('input')!r}"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        message = first["msg"]
+        if first["type"] == "value_error":  # a validator's own words, not "Value error, ..."
+            message = str(first.get("ctx", {}).get("error", message))
         raise PodiumError(
-            f"setting {name}{value}: {first['msg']}{more}",
-            where=f"PODIUM_{name.upper()} or `{name}` in podium.toml",
+            f"setting {name}{value}: {message}{more}",
+            where=f"PODIUM_{name.upper()} or `{name}` in {TOML_FILE}",
             hint="fix the value, or unset it to use the default",
         ) from None

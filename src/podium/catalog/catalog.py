@@ -79,9 +79,29 @@ def load_card_file(path: Path) -> list[ModelCard]:
     """Cards in one YAML file.
 
     Raises:
-        SpecError: the file is not valid YAML or a card is invalid (with file:line and field).
+        SpecError: the file is unreadable, not UTF-8, not valid YAML, or a card is invalid
+            (with file:line and field).
     """
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        problem = Problem(
+            f"not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+            file=str(path),
+            line=line,
+            hint="save the card as UTF-8",
+            code="card",
+        )
+        raise SpecError([problem]) from None
+    except OSError as exc:
+        problem = Problem(
+            f"cannot read the card: {exc.strerror or exc}",
+            file=str(path),
+            hint="make it a readable file, or move it out of the catalog directory",
+            code="card",
+        )
+        raise SpecError([problem]) from None
     try:
         data = quickyaml.load(text)
         items = data if isinstance(data, list) else [data]

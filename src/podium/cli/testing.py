@@ -31,7 +31,7 @@ def _servers() -> Any:
 @testing_app.command("serve")
 def serve(
     name: str = typer.Argument(..., help="fal, replicate, openai, elevenlabs or comfyui"),
-    port: int = typer.Option(8000, "--port", "-p", help="port to listen on"),
+    port: int = typer.Option(8000, "--port", "-p", help="port to listen on (1-65535)"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback by default)"),
     faults: str = typer.Option(
         "", "--faults", help='initial fault knobs as JSON, e.g. {"slow_s": 1}'
@@ -41,12 +41,18 @@ def serve(
     servers = _servers()
     if name not in servers.SERVERS:
         raise fail(f"no loopback server {name!r} — choose one of {', '.join(servers.SERVERS)}", 2)
+    if not 1 <= port <= 65535:
+        raise fail(f"--port: {port} is not a port — pass a number from 1 to 65535", 2)
     server = servers.serve(name, host, port)
     if faults:
         try:
-            server.faults.update(json.loads(faults))
+            knobs = json.loads(faults)
+            if not isinstance(knobs, dict):
+                raise TypeError(f"expected a JSON object of fault knobs, not {faults}")
+            server.faults.update(knobs)
         except (ValueError, KeyError, TypeError) as exc:
-            raise fail(f"--faults: {exc}", 2) from None
+            reason = exc.args[0] if isinstance(exc, KeyError) else exc  # KeyError quotes it
+            raise fail(f"--faults: {reason} — e.g. --faults '{{\"error_5xx\": 2}}'", 2) from None
     env = f"PODIUM_{servers.URL_SETTINGS[name].upper()}"
     typer.echo(f"{name} loopback server on {servers.base_url(name, server)}", err=True)
     typer.echo(f"  export {env}={servers.base_url(name, server)}", err=True)

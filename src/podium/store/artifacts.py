@@ -42,6 +42,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from podium.errors import InvalidInput, Unavailable
 from podium.store.base import ArtifactStore
 from podium.store.records import ArtifactRecord
 
@@ -186,6 +187,50 @@ class MemoryArtifactIndex(ArtifactIndex):
             self._records.pop(sha256, None)
 
 
+def _open_url(url: str) -> tuple[Any, str]:
+    """The fsspec filesystem and path of ``url``; a wrong URL is a one-line error."""
+    import fsspec  # only when artifacts really live elsewhere
+    from fsspec.registry import known_implementations
+
+    protocol = url.partition("://")[0]
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except ImportError as exc:
+        # fsspec says "Install s3fs to access S3"; the module it could not import is the cause
+        known = known_implementations.get(protocol, {})
+        missing = getattr(exc.__cause__, "name", None) or known.get("class", "?").split(".")[0]
+        raise Unavailable(
+            f"artifacts at {protocol}:// need the {missing} package, which is not installed",
+            where="PODIUM_ARTIFACT_URL",
+            hint=f"pip install {missing}, or unset PODIUM_ARTIFACT_URL to keep them on disk",
+        ) from None
+    except ValueError as exc:  # "Protocol not known: nosuchproto"
+        raise InvalidInput(
+            f"cannot store artifacts there: {exc}",
+            where="PODIUM_ARTIFACT_URL",
+            hint="use a directory or an fsspec URL (s3://bucket/prefix, gs://..., memory://x)",
+        ) from None
+    return fs, str(path)
+
+
+def _make_root(path: Path) -> None:
+    """Create the directory artifacts (or their local copies) live in, or say why not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidInput(
+            "artifacts need a directory here, but a file is in the way",
+            where=str(path),
+            hint="move the file away, or point PODIUM_HOME or PODIUM_ARTIFACT_URL elsewhere",
+        ) from None
+    except OSError as exc:
+        raise Unavailable(
+            f"cannot create the artifact directory: {exc.strerror or exc}",
+            where=str(path),
+            hint="make it writable, or point PODIUM_HOME or PODIUM_ARTIFACT_URL elsewhere",
+        ) from None
+
+
 class FileArtifactStore(ArtifactStore):
     """Artifacts on disk (or any fsspec URL), content-addressed, records in an index.
 
@@ -212,13 +257,11 @@ class FileArtifactStore(ArtifactStore):
         self._fs: Any = None
         self._remote_root = ""
         if "://" in self.root and not self.root.startswith("file://"):
-            import fsspec  # only when artifacts really live elsewhere
-
-            self._fs, self._remote_root = fsspec.core.url_to_fs(self.root)
+            self._fs, self._remote_root = _open_url(self.root)
             self._local = cache_dir or Path(tempfile.gettempdir()) / "podium-artifact-cache"
         else:
             self._local = Path(self.root.removeprefix("file://"))
-        self._local.mkdir(parents=True, exist_ok=True)
+        _make_root(self._local)
         # directories known to exist: a mkdir per write is measurable in the per-step overhead
         self._dirs: set[Path] = set()
 

@@ -54,7 +54,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert, Update
 
@@ -241,7 +247,16 @@ class Database:
     """
 
     def __init__(self, url: str) -> None:
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            # unparsed, so a password cannot be masked: everything before an "@" is hidden
+            shown = "***@" + url.rpartition("@")[2] if "@" in url else url
+            raise InvalidInput(
+                f"cannot parse {shown!r} as a database URL",
+                where="PODIUM_DATABASE_URL",
+                hint="use sqlite:///path/podium.db or postgresql+psycopg://user@host/db",
+            ) from None
         self.url = url
         self.dialect = parsed.get_backend_name()
         shown = parsed.render_as_string(hide_password=True)

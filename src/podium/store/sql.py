@@ -555,12 +555,16 @@ def open_sql_store(settings: Settings, *, fsync: bool = True) -> Store:
         fsync: fsync each artifact write (see :class:`FileArtifactStore`).
     """
     db = Database(settings.db_url)
-    artifacts = FileArtifactStore(
-        settings.artifacts_root,
-        index=SqlArtifactIndex(db),
-        cache_dir=settings.home / "artifact-cache",
-        fsync=fsync,
-    )
+    try:
+        artifacts = FileArtifactStore(
+            settings.artifacts_root,
+            index=SqlArtifactIndex(db),
+            cache_dir=settings.home / "artifact-cache",
+            fsync=fsync,
+        )
+    except BaseException:
+        db.close()  # a wrong PODIUM_ARTIFACT_URL must not leave the database open
+        raise
     journal = SqlJournal(db)
 
     def close() -> None:
