@@ -447,3 +447,40 @@ async def test_an_out_dir_that_fails_late_is_one_error_naming_it(
     assert info.value.where == "--out" and "\n" not in str(info.value)
     gc.collect()
     assert "never retrieved" not in caplog.text
+
+
+async def test_a_file_input_is_checked_before_any_model_gets_it(
+    harness: Harness, tmp_path: Path
+) -> None:
+    from podium.testing.media import write_png
+
+    text = f"""
+name: edit
+inputs:
+  photo: {{type: image}}
+steps:
+  - id: e
+    task: image-to-image
+    inputs: {{image: "${{inputs.photo}}"}}
+    prompt: {{subject: the can, {FIELDS}}}
+    route: {{pin: fake/image-edit-a}}
+"""
+    (tmp_path / "notes.yaml").write_text("not: an image\n")
+    (tmp_path / "folder").mkdir()
+    for value, says in (
+        ("notes.yaml", "notes.yaml is not a usable image"),
+        ("folder", "folder is a folder"),
+    ):
+        spec = harness.spec(
+            text.replace("{type: image}", f"{{type: image, default: {tmp_path / value}}}")
+        )
+        outcome = await harness.runner.run(spec, out_dir=tmp_path / "out")
+        assert outcome.status == "failed"
+        assert "inputs.photo" in outcome.errors["e"] and says in outcome.errors["e"]
+        assert harness.attempts(outcome.run_id) == []  # no model was paid to find out
+    write_png(tmp_path / "can.png", width=24, height=16)
+    spec = harness.spec(
+        text.replace("{type: image}", f"{{type: image, default: {tmp_path / 'can.png'}}}")
+    )
+    outcome = await harness.runner.run(spec, out_dir=tmp_path / "ok")
+    assert outcome.status == "succeeded", outcome.errors

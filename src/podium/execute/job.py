@@ -18,12 +18,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from podium.errors import PodiumError
+from podium.errors import BadOutput, InvalidInput, PodiumError
 from podium.execute.attempt import AttemptRunner, Produced, Services, Unit
 from podium.execute.events import RunEvent
 from podium.execute.hedge import run_chain
 from podium.execute.select import best, read_scores
 from podium.execute.units import Artifact, Resolver, StepOutputs, as_input, build_units
+from podium.media.verify import verify_output
 from podium.plan.decision import Decision, Plan
 from podium.spec.fanout import fans_out
 from podium.spec.models import Pipeline, Step
@@ -296,13 +297,22 @@ class RunJob:
             path = Path(str(value)).expanduser()
             if not path.is_absolute() and self.loaded.path is not None:
                 path = self.loaded.path.parent / path
-            if not path.exists():
-                raise PodiumError(
-                    f"input {name}: file {path} does not exist",
+            if not path.is_file():
+                what = "is a folder" if path.is_dir() else "does not exist"
+                raise InvalidInput(
+                    f"input {name}: {path} {what}",
                     where=f"inputs.{name}",
-                    hint=f"pass an existing file with --set {name}=PATH",
+                    hint=f"pass an existing {decl.type} file with --set {name}=PATH",
                 )
-            rec = self.s.artifacts.put(path, decl.type, lineage={"input": name})
+            try:  # checked as a model's output is: a wrong file fails here, not in a model
+                meta = verify_output(path, decl.type)
+            except BadOutput as exc:
+                raise InvalidInput(
+                    f"input {name}: {path.name} is not a usable {decl.type} ({exc.message})",
+                    where=f"inputs.{name}",
+                    hint=f"pass a {decl.type} file with --set {name}=PATH",
+                ) from None
+            rec = self.s.artifacts.put(path, decl.type, metadata=meta, lineage={"input": name})
             self._inputs[name] = as_input(rec, self.s.artifacts.path(rec.sha256))
         return self._inputs[name]
 
