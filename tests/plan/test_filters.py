@@ -246,3 +246,26 @@ def test_decide_one_step_with_the_models_that_ran_upstream(
     tight = router.decide(p.step("shot"), p, policy="best", budget_left=0.0)
     assert why(tight, "fal/kling")[0] == "budget"
     assert tight.policy == "best"
+
+
+def test_a_param_value_the_card_refuses_excludes_that_model(settings: Any) -> None:
+    from podium.catalog import Catalog, ModelCard, ParamSpec
+
+    cards = Catalog(
+        [
+            ModelCard(id="acme/small", tasks=("text-to-image",),
+                      params={"width": ParamSpec(type="int", min=8, max=512)}),
+            ModelCard(id="acme/big", tasks=("text-to-image",),
+                      params={"width": ParamSpec(type="int", min=256, max=4096)}),
+        ]
+    )  # fmt: skip
+    router = Router(cards, lambda card: None, settings)
+    plan = router.plan(pipeline(step(HERO, params={"width": 128})))
+    assert plan.decisions["hero"].chosen == "acme/small@1"
+    assert why(plan.decisions["hero"], "acme/big") == (
+        "params",
+        "params.width: 128 is below the minimum 256",
+    )
+    with pytest.raises(NoModel) as info:  # refused by both: nothing can run it
+        router.plan(pipeline(step(HERO, params={"width": 4})))
+    assert {c.excluded.code for c in info.value.candidates if c.excluded} == {"params"}

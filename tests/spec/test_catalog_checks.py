@@ -123,6 +123,43 @@ def test_undeclared_param_is_a_warning_with_did_you_mean() -> None:
     assert problem.hint == "did you mean 'guidance'?"
 
 
+def test_a_param_value_every_declaring_model_refuses_is_an_error() -> None:
+    cards = Catalog(
+        [
+            ModelCard(
+                id="acme/pix",
+                tasks=("text-to-image",),
+                params={
+                    "width": ParamSpec(type="int", min=8, max=4096),
+                    "style": ParamSpec(choices=("flat", "glossy")),
+                },
+            ),
+            ModelCard(
+                id="acme/pix2",
+                tasks=("text-to-image",),
+                params={"width": ParamSpec(type="int", min=64)},
+            ),
+        ]
+    )
+    text = (
+        "name: p\nsteps:\n  - id: s\n    task: text-to-image\n    prompt: {subject: x}\n"
+        "    params: PARAMS\n"
+    )
+    for params, path, says in (
+        ("{width: -5}", "steps[0].params.width", "-5 is below the minimum 8"),
+        ("{width: abc}", "steps[0].params.width", "'abc' is not a number"),
+        ("{width: 12.5}", "steps[0].params.width", "12.5 is not a whole number"),
+        ("{style: shiny}", "steps[0].params.style", "'shiny' is not one of flat, glossy"),
+    ):
+        loaded = load_pipeline_text(text.replace("PARAMS", params), filename="p.yaml")
+        (problem,) = [p for p in check_catalog(loaded, cards) if p.severity == "error"]
+        assert (problem.path, problem.line) == (path, 6)
+        assert problem.message.startswith(says) and "every model that declares" in problem.message
+    # one model taking it is enough: the router leaves out the others (test_filters.py)
+    loaded = load_pipeline_text(text.replace("PARAMS", "{width: 32}"), filename="p.yaml")
+    assert [p for p in check_catalog(loaded, cards) if p.severity == "error"] == []
+
+
 def test_validate_file_collects_everything_and_strict_promotes_warnings(
     spec_file: SpecFile,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,6 +61,27 @@ class ParamSpec(_Card):
     max: float | None = None
     choices: tuple[Any, ...] | None = None
     description: str | None = None
+
+    def refuses(self, value: Any) -> str | None:
+        """Why this param refuses ``value`` (``"-5 is below the minimum 8"``), or ``None``."""
+        if value is None:
+            return None
+        if self.type in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"{value!r} is not a number"
+            if not math.isfinite(value):
+                return f"{value!r} is not a finite number"
+            if self.type == "int" and not float(value).is_integer():
+                return f"{value!r} is not a whole number"
+            if self.min is not None and value < self.min:
+                return f"{value!r} is below the minimum {self.min:g}"
+            if self.max is not None and value > self.max:
+                return f"{value!r} is above the maximum {self.max:g}"
+        elif self.type == "bool" and not isinstance(value, bool):
+            return f"{value!r} is not true or false"
+        if self.choices and value not in self.choices:
+            return f"{value!r} is not one of {', '.join(map(str, self.choices))}"
+        return None
 
 
 class ModelCard(_Card):

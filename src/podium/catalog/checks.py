@@ -292,6 +292,21 @@ def _param_problems(
         varied = vary_targets(step)
         names += [n for n in step.variants.vary if n not in step.params and varied[n] == "params"]
     out: list[Problem] = []
+    for name, value in step.params.items():
+        specs = [(card, card.params[name]) for card in capable if name in card.params]
+        if not specs or not _literal(value):
+            continue
+        why = [spec.refuses(value) for _, spec in specs]
+        if all(why):  # every model that takes it would refuse this value
+            out.append(
+                loaded.problem(
+                    (*base, "params", name),
+                    f"{why[0]}, for every model that declares {name!r} "
+                    f"({', '.join(card.id for card, _ in specs[:3])})",
+                    hint=f"see `podium models --task {step.task}` for what {name!r} takes",
+                    code="catalog",
+                )
+            )
     for name in names:
         if name in _KNOWN_PARAMS or name in declared:
             continue

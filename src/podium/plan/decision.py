@@ -18,9 +18,9 @@ class Exclusion:
     """Why a candidate cannot run this step.
 
     Attributes:
-        code: stable code (``task``, ``outputs``, ``limits``, ``needs``, ``unavailable``,
-            ``pin``, ``lock``, ``exclude``, ``max_cost``, ``max_latency``, ``min_quality``,
-            ``budget``, ``circuit_open``).
+        code: stable code (``task``, ``outputs``, ``limits``, ``params``, ``needs``,
+            ``unavailable``, ``pin``, ``lock``, ``exclude``, ``max_cost``, ``max_latency``,
+            ``min_quality``, ``budget``, ``circuit_open``).
         reason: one line a user can act on.
     """
 

@@ -203,5 +203,19 @@ def static_exclusion(
         or task_exclusion(card, facts)
         or outputs_exclusion(card, facts)
         or limits_exclusion(card, facts)
+        or params_exclusion(card, facts)
         or needs_exclusion(card, facts)
     )
+
+
+def params_exclusion(card: ModelCard, facts: StepFacts) -> Exclusion | None:
+    """A param the step sets to a value the model's card refuses (``width: -5`` under its
+    minimum 8, a choice it does not offer). Values that refer to something are not known yet."""
+    for name, value in facts.step.params.items():
+        spec = card.params.get(name)
+        if spec is None or (isinstance(value, str) and "${" in value):
+            continue
+        why = spec.refuses(value)
+        if why:
+            return Exclusion("params", f"params.{name}: {why}")
+    return None
