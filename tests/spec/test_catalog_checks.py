@@ -32,11 +32,15 @@ CATALOG = Catalog(
 VIDEO = "{subject: can, action: spins, camera: orbit, duration_s: 8}"
 
 
-def _check(*fields: str) -> list[Problem]:
-    """Check a one-step pipeline whose step has ``fields`` (``"task: text"`` ...), in order."""
+def _check(*fields: str, head: str = "") -> list[Problem]:
+    """Check a one-step pipeline whose step has ``fields`` (``"task: text"`` ...), in order;
+    ``head`` goes before ``steps:`` (``inputs: ...``)."""
     step = "  - " + "\n    ".join(fields) + "\n"
-    loaded = load_pipeline_text(f"name: p\nsteps:\n{step}", filename="p.yaml")
+    loaded = load_pipeline_text(f"name: p\n{head}steps:\n{step}", filename="p.yaml")
     return check_catalog(loaded, CATALOG)
+
+
+PHOTO = "inputs: {photo: {type: image, required: false}}\n"
 
 
 def test_unknown_pinned_model_suggests_the_closest() -> None:
@@ -96,9 +100,10 @@ def test_aspect_ratio_fps_and_width_in_params_and_variants() -> None:
         "id: s",
         "task: image-to-video",
         f"prompt: {VIDEO}",
-        "inputs: {image: x.png}",
+        "inputs: {image: '${inputs.photo}'}",
         "params: {fps: 60}",
         "variants: {vary: {aspect_ratio: ['16:9', '4:3']}}",
+        head=PHOTO,
     )
     assert sorted(p.path for p in problems) == [
         "steps[0].params.fps",
@@ -108,7 +113,13 @@ def test_aspect_ratio_fps_and_width_in_params_and_variants() -> None:
 
 def test_needs_a_capability_no_model_declares() -> None:
     problem = only(
-        _check("id: s", "task: image-to-video", "inputs: {image: x.png}", "route: {needs: [seed]}"),
+        _check(
+            "id: s",
+            "task: image-to-video",
+            "inputs: {image: '${inputs.photo}'}",
+            "route: {needs: [seed]}",
+            head=PHOTO,
+        ),
         "declares",
     )
     assert problem.message == "no model of task image-to-video declares 'seed'"

@@ -462,3 +462,20 @@ def test_first_frame_reference_must_be_an_image(spec_file: SpecFile) -> None:
     problem = only(problems_of(path), "takes image")
     assert problem.message == "slot 'first_frame' takes image, but gets audio"
     assert at(problem) == (8, 41, "steps[1].prompt.first_frame")
+
+
+def test_a_literal_path_in_a_slot_points_at_typed_inputs(spec_file: SpecFile) -> None:
+    path = spec_file(
+        """
+        name: p
+        steps:
+          - id: clip
+            task: image-to-video
+            prompt: {action: spins, camera: orbit, duration_s: 2}
+            inputs: {image: /nonexistent.png}
+        """
+    )
+    problem = only(problems_of(path), "takes an image from a step or an input")
+    assert at(problem) == (6, 21, "steps[0].inputs.image")
+    assert "not the value '/nonexistent.png'" in problem.message
+    assert problem.hint is not None and "type: image" in problem.hint

@@ -186,6 +186,21 @@ def _slots(loaded: LoadedSpec, index: int, step: Step) -> list[Problem]:
             )
             continue
         for item in values:
+            if item is not None and not (isinstance(item, str) and "${" in item):
+                # a file is handed to a step through a typed input, checked and stored once
+                kind_name = slot.types[0]
+                article = "an" if kind_name[0] in "aeiou" else "a"
+                out.append(
+                    loaded.problem(
+                        (*base, name),
+                        f"slot {name!r} takes {article} {kind_name} from a step or an input, "
+                        f"not the value {item!r}",
+                        hint=f"declare `inputs: {{file: {{type: {kind_name}, default: "
+                        f"{item}}}}}` and bind ${{inputs.file}}",
+                        value=True,
+                    )
+                )
+                continue
             kind = _bound_type(loaded, step, item)
             if kind is None:
                 continue
