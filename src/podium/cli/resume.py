@@ -68,7 +68,10 @@ def resume_cmd(
             )
             return
         if not run.spec_path or not Path(run.spec_path).exists():
-            raise fail(f"run {run.run_id}: its spec {run.spec_path or '(none)'} is gone")
+            raise fail(
+                f"run {run.run_id}: its spec {run.spec_path or '(none)'} is gone — put it back "
+                "there to resume, or start a new run with `podium run`"
+            )
         loaded = load_spec(
             Path(run.spec_path), sets_from(run.inputs), strict=False, catalog=s.catalog
         )

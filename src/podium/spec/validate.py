@@ -272,7 +272,7 @@ def _prompt(loaded: LoadedSpec, index: int, step: Step) -> list[Problem]:
                 out.append(
                     loaded.problem(
                         (*base, name),
-                        f"{name} must be a number, got {value!r}",
+                        f"{name} must be a number of 0 or more, got {value!r}",
                         hint=f"e.g. `{name}: 5`",
                         value=True,
                     )
