@@ -107,6 +107,8 @@ def test_models_lists_availability_and_why(cli: CliRunner) -> None:
     assert all(r["id"].startswith("fal/") for r in fal)
     table = cli.invoke(app, ["models", "--provider", "acme"]).stdout
     assert "acme/test-speech" in table and "provider 'acme' is not installed" in table
+    nope = cli.invoke(app, ["models", "--provider", "nope"])
+    assert nope.exit_code == 2 and "no provider 'nope' in the catalog" in nope.output
 
 
 def test_models_show_renders_the_prompt(cli: CliRunner) -> None:

@@ -79,3 +79,16 @@ def test_loaded_inputs_merge_defaults_and_sets() -> None:
     again = load_pipeline_text(SPEC, sets={"loud": "true", "ratios": "1:1,4:5", "n": "7"})
     assert again.spec_hash == loaded.spec_hash
     assert load_pipeline_text(SPEC).spec_hash != loaded.spec_hash
+
+
+@pytest.mark.parametrize("name", ["a b", "5", "-x"])
+def test_an_input_name_must_be_referable(name: str) -> None:
+    from podium.errors import SpecError
+
+    with pytest.raises(SpecError) as info:
+        load_pipeline_text(
+            f"name: n\ninputs:\n  '{name}': x\nsteps:\n  - {{id: a, task: text, prompt: hi}}\n",
+            "n.yaml",
+        )
+    (problem,) = info.value.problems
+    assert f"input name '{name}' cannot be referenced" in problem.message and problem.line == 3

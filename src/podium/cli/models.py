@@ -95,6 +95,9 @@ def models_cmd(
     catalog = cli_catalog(settings)
     if task is not None and task not in {t.value for t in Task}:
         raise fail(f"unknown task {task!r} — one of {', '.join(t.value for t in Task)}", 2)
+    providers = sorted({c.provider for c in catalog})
+    if provider is not None and provider not in providers:
+        raise fail(f"no provider {provider!r} in the catalog — one of {', '.join(providers)}", 2)
     cards = [
         c
         for c in sorted(catalog, key=lambda c: c.id)

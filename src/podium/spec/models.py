@@ -9,6 +9,7 @@ in Python directly::
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -158,6 +159,11 @@ class Pipeline(_Strict):
             return value
         out: dict[str, Any] = {}
         for key, decl in value.items():
+            if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
+                raise ValueError(
+                    f"input name {key!r} cannot be referenced as ${{inputs.NAME}}: use letters, "
+                    "digits, _ and -, starting with a letter or _"
+                )
             if isinstance(decl, dict | InputDecl):
                 out[key] = decl
             elif isinstance(decl, list):
