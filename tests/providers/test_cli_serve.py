@@ -65,3 +65,19 @@ async def test_serve_by_hand_then_point_a_provider_at_it(
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert f"export PODIUM_FAL_URL=http://127.0.0.1:{port}" in err
+
+
+def test_a_port_in_use_is_one_line_before_the_banner() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-c", "from podium.cli import main; main()", "testing", "serve",
+             "fal", "--port", str(port)],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: --port: cannot listen on 127.0.0.1:{port} (Address already in use) — pick another"
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import socket
 from typing import Any
 
 import typer
@@ -43,6 +44,13 @@ def serve(
         raise fail(f"no loopback server {name!r} — choose one of {', '.join(servers.SERVERS)}", 2)
     if not 1 <= port <= 65535:
         raise fail(f"--port: {port} is not a port — pass a number from 1 to 65535", 2)
+    try:  # a port in use is one line here, not the server's log after its banner
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            probe.bind((host, port))
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise fail(f"--port: cannot listen on {host}:{port} ({why}) — pick another", 2) from None
     server = servers.serve(name, host, port)
     if faults:
         try:
