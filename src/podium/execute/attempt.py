@@ -47,8 +47,9 @@ from podium.store.base import ArtifactStore, CacheIndex, Journal
 from podium.store.records import ArtifactRecord, AttemptRecord
 
 OPEN = ("submitted", "running")
-# failures that end no model's turn: nothing was paid, and a resume may try the model again
-_NO_TURN = frozenset({BudgetExceeded.code, Cancelled.code, Unavailable.code})
+# failures that end no model's turn: our budget or our cancel, not the model; a resume may try
+# it again (a breaker that kept a model out recorded no attempt at all)
+_NO_TURN = frozenset({BudgetExceeded.code, Cancelled.code})
 
 
 @dataclass
