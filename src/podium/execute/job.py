@@ -23,12 +23,19 @@ from podium.execute.attempt import AttemptRunner, Produced, Services, Unit
 from podium.execute.events import RunEvent
 from podium.execute.hedge import run_chain
 from podium.execute.select import best, read_scores
-from podium.execute.units import Artifact, Resolver, StepOutputs, as_input, build_units
+from podium.execute.units import (
+    ARTIFACT_INPUT_TYPES,
+    Artifact,
+    Resolver,
+    StepOutputs,
+    as_input,
+    build_units,
+)
 from podium.media.verify import verify_output
 from podium.plan.decision import Decision, Plan
 from podium.spec.fanout import fans_out
 from podium.spec.models import Pipeline, Step
-from podium.spec.references import step_deps
+from podium.spec.references import step_deps, step_refs
 from podium.spec.vocabulary import Task
 from podium.store.records import StepRecord
 
@@ -106,6 +113,7 @@ class RunJob:
         self.outputs: list[RunOutput] = []
         self.errors: dict[str, str] = {}
         self._inputs: dict[str, Artifact] = {}
+        self._storing: dict[str, asyncio.Future[Artifact]] = {}  # inputs being stored
         # a step's outputs are usable once verified and in place; its records commit in a task
         # of their own, after its parents' (see _make_durable)
         self._deps: dict[str, list[str]] = {}
@@ -291,6 +299,24 @@ class RunJob:
             raise KeyError(sha)
         return as_input(self.s.artifacts.get(sha), self.s.artifacts.path(sha))
 
+    async def _store_inputs(self, step: Step) -> None:
+        """Check and store the file inputs ``step`` refers to, off the loop (a large video is
+        read, hashed and probed), before its units resolve them from memory."""
+        for ref in step_refs(step):
+            if ref.kind != "inputs" or ref.name in self._inputs:
+                continue
+            decl = self.pipeline.inputs.get(ref.name)
+            value = self.loaded.inputs.get(ref.name)
+            if decl is None or decl.type not in ARTIFACT_INPUT_TYPES or value is None:
+                continue
+            storing = self._storing.get(ref.name)
+            if storing is None:  # steps starting together store an input once
+                work = asyncio.to_thread(self._input_artifact, ref.name, value)
+                storing = self._storing[ref.name] = asyncio.ensure_future(work)
+                # its error is read by every step awaiting it; one nobody awaits is dropped
+                storing.add_done_callback(lambda f: f.cancelled() or f.exception())
+            await asyncio.shield(storing)
+
     def _input_artifact(self, name: str, value: Any) -> Artifact:
         if name not in self._inputs:
             decl = self.pipeline.inputs[name]
@@ -318,6 +344,7 @@ class RunJob:
 
     async def _run_step(self, step: Step) -> StepOutputs:
         decision = self.plan.decisions[step.id]
+        await self._store_inputs(step)
         resolver = Resolver(self.pipeline, self.loaded.inputs, self.finished, self._input_artifact)
         units = build_units(
             step,
