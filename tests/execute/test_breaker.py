@@ -33,6 +33,18 @@ def test_opens_after_consecutive_failures_and_probes_after_cooldown(tmp_path: Pa
     assert state.breaker("m").state == "closed" and b.blocked(["m"]) is None
 
 
+def test_a_refresh_sees_what_another_process_did(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, breaker_failures=2, breaker_cooldown_s=60)
+    state = InMemoryState()  # the store both processes share
+    mine, theirs = Breakers(state, settings), Breakers(state, settings)
+    assert mine.blocked(["m"]) is None  # read, and cached, while closed
+    for _ in range(2):
+        theirs.record(["m"], Transient("x"))  # the other process opens it
+    assert mine.blocked(["m"]) is None  # a run already going keeps what it read
+    mine.refresh()  # the runner refreshes at the start of each run
+    assert "circuit open until" in (mine.blocked(["m"]) or "")
+
+
 def test_failed_probe_reopens_and_refusals_do_not_count(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, breaker_failures=2, breaker_cooldown_s=0.1)
     b = Breakers(InMemoryState(), settings)

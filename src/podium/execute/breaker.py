@@ -47,6 +47,12 @@ class Breakers:
         self._cache: dict[str, BreakerState] = {}
         self._probing: set[str] = set()
 
+    def refresh(self) -> None:
+        """Read every breaker from the store again when next asked: a long-lived runner then
+        sees, at its next run, what other processes opened or closed meanwhile (probes this
+        process has running stay its own)."""
+        self._cache.clear()
+
     def get(self, key: str) -> BreakerState:
         """The current state of a breaker."""
         if key not in self._cache:

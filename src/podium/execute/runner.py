@@ -218,6 +218,7 @@ class Runner:
         if resume_run_id is not None and seed is None:
             seed = self.journal.get_run(run_id).plan.get("seed")
         listener(RunEvent("run", run_id, "running", data={"steps": len(pipeline.steps)}))
+        self.breakers.refresh()  # what other processes' runs did to the breakers since
         services = Services(
             settings=self.settings,
             catalog=self.catalog,
