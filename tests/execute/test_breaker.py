@@ -45,6 +45,31 @@ def test_a_refresh_sees_what_another_process_did(tmp_path: Path) -> None:
     assert "circuit open until" in (mine.blocked(["m"]) or "")
 
 
+def test_one_process_probes_while_the_others_wait(tmp_path: Path) -> None:
+    from podium.store.open import open_store
+
+    settings = Settings(home=tmp_path, breaker_failures=1, breaker_cooldown_s=0.2)
+    with open_store(settings) as one, open_store(settings) as two:  # two processes' stores
+        first, second = Breakers(one.state, settings), Breakers(two.state, settings)
+        first.record(["m"], Transient("x"))  # open
+        time.sleep(0.25)
+        assert first.blocked(["m"]) is None  # the probe is taken in the store ...
+        why = second.blocked(["m"])  # ... so the other process waits for its outcome
+        assert why == "m: circuit half-open, another process's probe is running"
+        first.record(["m"], None)  # the probe succeeded: closed for everyone
+        second.refresh()
+        assert second.blocked(["m"]) is None and two.state.breaker("m").state == "closed"
+        # a probe whose process died gives way once its lease (a cooldown) has run out
+        second.record(["m"], Transient("x"))
+        time.sleep(0.25)
+        assert second.blocked(["m"]) is None  # probing, then gone without an outcome
+        first.refresh()
+        assert "another process's probe" in (first.blocked(["m"]) or "")
+        time.sleep(0.25)
+        first.refresh()
+        assert first.blocked(["m"]) is None
+
+
 def test_failed_probe_reopens_and_refusals_do_not_count(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, breaker_failures=2, breaker_cooldown_s=0.1)
     b = Breakers(InMemoryState(), settings)

@@ -3,9 +3,10 @@
 A breaker opens after ``settings.breaker_failures`` consecutive failures, or when the error rate
 over the last ``settings.breaker_window`` outcomes exceeds ``settings.breaker_error_rate`` (with
 at least half a window of samples), or at once on :class:`QuotaExceeded`. After
-``breaker_cooldown_s`` it lets one probe through (half-open); the probe's outcome closes or
-re-opens it. States persist through the :class:`StateStore`, so ``podium health`` and the router
-see them and the next process starts where this one stopped.
+``breaker_cooldown_s`` it lets one probe through (half-open), taken in the store so that one
+process probes while others wait; the probe's outcome closes or re-opens it. States persist
+through the :class:`StateStore`, so ``podium health`` and the router see them and the next
+process starts where this one stopped.
 """
 
 from __future__ import annotations
@@ -69,14 +70,24 @@ class Breakers:
             st = self.get(key)
             if st.state == "closed":
                 continue
-            if st.state == "open" and st.opened_until is not None and now < st.opened_until:
-                return f"{key}: {open_until_text(st.opened_until)}"
             if key in self._probing:
                 return f"{key}: circuit half-open, a probe is running"
+            if st.opened_until is not None and now < st.opened_until:
+                if st.state == "open":
+                    return f"{key}: {open_until_text(st.opened_until)}"
+                return f"{key}: circuit half-open, another process's probe is running"
         for key in keys:
-            if self.get(key).state != "closed":
-                self._probing.add(key)
-                self._put(replace(self.get(key), state="half_open"))
+            st = self.get(key)
+            if st.state == "closed":
+                continue
+            # the probe is taken in the store, so one process probes while the others wait;
+            # its lease runs out after a cooldown, should that process die mid-probe
+            lease = now + self.settings.breaker_cooldown_s
+            if not self.state.take_probe(key, now, lease):
+                self._cache.pop(key, None)  # another process took it: read it again next time
+                return f"{key}: circuit half-open, another process's probe is running"
+            self._probing.add(key)
+            self._cache[key] = replace(st, state="half_open", opened_until=lease)
         return None
 
     def record(self, keys: list[str], error: PodiumError | None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -211,3 +212,21 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def breakers(self) -> list[BreakerState]:
         """Every known breaker."""
+
+    def take_probe(self, key: str, now: float, lease_until: float) -> bool:
+        """Take a breaker's half-open probe, if it is due: the breaker is open past its time, or
+        half-open with its last probe's lease run out. It is then stored half-open until
+        ``lease_until``, so no other process probes meanwhile. Implementations shared between
+        processes make the check and the write one atomic step; this default is for one."""
+        state = self.breaker(key)
+        if not probe_due(state, now):
+            return False
+        self.put_breaker(dataclasses.replace(state, state="half_open", opened_until=lease_until))
+        return True
+
+
+def probe_due(state: BreakerState, now: float) -> bool:
+    """Whether a breaker lets a probe through now (see :meth:`StateStore.take_probe`)."""
+    if state.state not in ("open", "half_open"):
+        return False
+    return state.opened_until is None or state.opened_until <= now

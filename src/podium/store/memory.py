@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from podium.store.artifacts import InMemoryArtifactStore
-from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore
+from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore, probe_due
 from podium.store.records import (
     AttemptRecord,
     BreakerState,
@@ -226,3 +226,14 @@ class InMemoryState(StateStore):
         """Every known breaker, by key."""
         with self._lock:
             return sorted(self._breakers.values(), key=lambda b: b.key)
+
+    def take_probe(self, key: str, now: float, lease_until: float) -> bool:
+        """Take a due half-open probe (see :meth:`StateStore.take_probe`), under the lock."""
+        with self._lock:
+            state = self._breakers.get(key) or BreakerState(key=key, state="closed")
+            if not probe_due(state, now):
+                return False
+            self._breakers[key] = dataclasses.replace(
+                state, state="half_open", opened_until=lease_until
+            )
+            return True

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from podium.settings import Settings
 from podium.store import schema as t
 from podium.store.artifacts import ArtifactIndex, FileArtifactStore
-from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore
+from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore, probe_due
 from podium.store.cache import summarise
 from podium.store.memory import check_run_fields, find_run_id
 from podium.store.open import Store
@@ -528,6 +528,18 @@ class SqlState(StateStore):
             return BreakerState(key, state, failures, until, tuple(bool(x) for x in flags or ()))
         rows = self.db.read(self._get, {"k": key})
         return self._state(rows[0]) if rows else BreakerState(key=key, state="closed")
+
+    def take_probe(self, key: str, now: float, lease_until: float) -> bool:
+        """Take a due half-open probe (see :meth:`StateStore.take_probe`) inside the
+        database's exclusive section: one process on this database gets it."""
+        with self.db.exclusive():
+            state = self.breaker(key)
+            if not probe_due(state, now):
+                return False
+            self.put_breaker(
+                dataclasses.replace(state, state="half_open", opened_until=lease_until)
+            )
+            return True
 
     def put_breaker(self, state: BreakerState) -> None:
         """Persist a breaker's state."""
