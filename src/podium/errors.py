@@ -8,6 +8,9 @@ what to do. ``where`` says where the problem is: a ``file:line:col``, a step id,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class PodiumError(Exception):
     """Base of every error Podium raises on purpose.
@@ -224,3 +227,11 @@ class SpecError(PodiumError):
 
     def one_line(self) -> str:
         return self.message
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """The words of one pydantic validation error (``ValidationError.errors()`` item): a
+    validator's own message without pydantic's "Value error, " in front of it."""
+    if error.get("type") == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    return str(error.get("msg", ""))

@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from podium.errors import PodiumError
+from podium.errors import PodiumError, validation_message
 
 TOML_FILE = "podium.toml"
 
@@ -210,11 +210,8 @@ def load_settings(**overrides: Any) -> Settings:
         field = Settings.model_fields.get(name)
         secret = field is not None and "SecretStr" in str(field.annotation)
         value = "" if secret else f" = {first.get('input')!r}"
-        message = first["msg"]
-        if first["type"] == "value_error":  # a validator's own words, not "Value error, ..."
-            message = str(first.get("ctx", {}).get("error", message))
         raise PodiumError(
-            f"setting {name}{value}: {message}{more}",
+            f"setting {name}{value}: {validation_message(first)}{more}",
             where=f"PODIUM_{name.upper()} or `{name}` in {TOML_FILE}",
             hint="fix the value, or unset it to use the default",
         ) from None

@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from podium.settings import Settings
-from podium.store.open import open_store
+from podium.store.open import Store, open_store
 from podium.testing.fake_remote import FakeRemoteServer
 
 FIELDS = "style: photo, lighting: soft, composition: centered, perspective: eye level"
@@ -42,19 +43,30 @@ def start(*args: str, home: Path, cwd: Path) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
 
 
-def wait_for_step(home: Path, key: str, status: str, timeout: float = 20) -> str:
-    """The run id once step ``key`` reached ``status`` in the journal."""
+def wait_for_run(
+    home: Path, reached: Callable[[Store, str], bool], what: str, timeout: float = 20
+) -> str:
+    """The newest run's id once ``reached(store, run_id)`` holds in the journal on disk."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (home / "podium.db").exists():
             with open_store(Settings(home=home)) as store:
                 for run in store.journal.list_runs(limit=1):
-                    if any(
-                        s.key == key and s.status == status for s in store.journal.steps(run.run_id)
-                    ):
+                    if reached(store, run.run_id):
                         return run.run_id
         time.sleep(0.1)
-    raise AssertionError(f"step {key} never reached {status}")
+    raise AssertionError(f"{what} never happened")
+
+
+def wait_for_step(home: Path, key: str, status: str) -> str:
+    """The run id once step ``key`` reached ``status`` in the journal."""
+    return wait_for_run(
+        home,
+        lambda store, run_id: any(
+            s.key == key and s.status == status for s in store.journal.steps(run_id)
+        ),
+        f"step {key} reaching {status}",
+    )
 
 
 def test_run_json_is_one_document_and_writes_the_out_dir(tmp_path: Path, podium_home: Path) -> None:
@@ -187,27 +199,25 @@ steps:
 """
 
 
-def wait_for_remote_job(home: Path, timeout: float = 20) -> str:
-    """The run id once its remote attempt was accepted (its request id journaled)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (home / "podium.db").exists():
-            with open_store(Settings(home=home)) as store:
-                for run in store.journal.list_runs(limit=1):
-                    if any(a.request_id for a in store.journal.attempts(run.run_id)):
-                        return run.run_id
-        time.sleep(0.1)
-    raise AssertionError("no remote attempt was accepted")
+def start_remote_run(tmp_path: Path, home: Path) -> tuple[subprocess.Popen[str], str]:
+    """`podium run` of REMOTE_SPEC, and its run id once the remote job was accepted (its
+    request id journaled)."""
+    spec = tmp_path / "rc.yaml"
+    spec.write_text(REMOTE_SPEC)
+    proc = start("run", str(spec), home=home, cwd=tmp_path)
+    run_id = wait_for_run(
+        home,
+        lambda store, run_id: any(a.request_id for a in store.journal.attempts(run_id)),
+        "a remote attempt being accepted",
+    )
+    return proc, run_id
 
 
 def test_ctrl_c_cancels_the_remote_job_at_the_vendor(
     tmp_path: Path, podium_home: Path, remote: FakeRemoteServer
 ) -> None:
-    spec = tmp_path / "rc.yaml"
-    spec.write_text(REMOTE_SPEC)
     before = remote.counts()["cancels"]
-    proc = start("run", str(spec), home=podium_home, cwd=tmp_path)
-    run_id = wait_for_remote_job(podium_home)
+    proc, run_id = start_remote_run(tmp_path, podium_home)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=30)
     assert proc.returncode == 130
@@ -219,11 +229,8 @@ def test_ctrl_c_cancels_the_remote_job_at_the_vendor(
 def test_podium_cancel_stops_the_remote_jobs_a_dead_run_left(
     tmp_path: Path, podium_home: Path, remote: FakeRemoteServer
 ) -> None:
-    spec = tmp_path / "rc.yaml"
-    spec.write_text(REMOTE_SPEC)
     before = remote.counts()["cancels"]
-    proc = start("run", str(spec), home=podium_home, cwd=tmp_path)
-    run_id = wait_for_remote_job(podium_home)
+    proc, run_id = start_remote_run(tmp_path, podium_home)
     proc.kill()  # nobody is left to notice the cancel: the command does it itself
     proc.communicate(timeout=30)
     done = podium("cancel", run_id, "--wait", "0.3", home=podium_home, cwd=tmp_path)

@@ -21,7 +21,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from podium.errors import PodiumError
+from pydantic import ValidationError
+
+from podium.errors import PodiumError, validation_message
 from podium.spec.models import Weights
 
 NAMED: dict[str, Weights] = {
@@ -51,25 +53,16 @@ def resolve(policy: str | Weights) -> Weights:
     """The weights of a named policy or explicit weights.
 
     Raises:
-        PodiumError: an unknown name or weights that are all zero.
+        PodiumError: an unknown name (weights are checked when made: see ``Weights``).
     """
     if isinstance(policy, Weights):
-        weights = policy
-    elif policy in NAMED:
-        weights = NAMED[policy]
-    else:
-        raise PodiumError(
-            f"unknown policy {policy!r}",
-            hint="use cheapest, fastest, best, balanced or weights like cost=1,quality=2",
-        )
-    if min(weights.cost, weights.latency, weights.quality, weights.reliability) < 0 or not (
-        weights.cost + weights.latency + weights.quality + weights.reliability
-    ):
-        raise PodiumError(
-            f"policy {policy_name(policy)} has no positive weight",
-            hint="give at least one of cost, latency, quality, reliability a weight above 0",
-        )
-    return weights
+        return policy
+    if policy in NAMED:
+        return NAMED[policy]
+    raise PodiumError(
+        f"unknown policy {policy!r}",
+        hint="use cheapest, fastest, best, balanced or weights like cost=1,quality=2",
+    )
 
 
 def parse_policy(text: str) -> str | Weights:
@@ -97,19 +90,15 @@ def parse_policy(text: str) -> str | Weights:
             raise PodiumError(
                 f"policy weight {key}={raw!r} is not a number", hint="e.g. cost=1,quality=2"
             ) from None
-        if not math.isfinite(values[key]) or values[key] < 0:
-            raise PodiumError(
-                f"policy weight {key}={raw.strip()} must be a finite number, 0 or more",
-                hint="e.g. cost=1,quality=2",
-            )
-    if not any(values.values()):
+    try:  # finite, none below 0, one above 0: the model's own rules, as in a spec
+        return Weights(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
         raise PodiumError(
-            f"policy {text!r} has no weight above 0",
-            hint="give at least one of cost, latency, quality, reliability a weight above 0",
-        )
-    weights = Weights(**values)
-    resolve(weights)
-    return weights
+            f"policy {text!r}: {field + ': ' if field else ''}{validation_message(first)}",
+            hint="e.g. cost=1,quality=2",
+        ) from None
 
 
 def log_scale(values: Sequence[float], floor: float, span: float = SPAN) -> list[float]:

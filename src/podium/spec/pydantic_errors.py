@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from podium.errors import Problem
+from podium.errors import Problem, validation_message
 from podium.spec.models import Pipeline
 from podium.spec.source import FieldPath, SourceMap, format_path
 from podium.spec.suggest import hint_for
@@ -128,7 +128,7 @@ def _problem(
         words = list(dict.fromkeys(_TYPE_WORDS[k] for k in kinds))
         message = f"expected {' or '.join(words)}, got {_kind_of(first['input'])}"
     else:
-        message = "; ".join(dict.fromkeys(_words(e) for e in errs))
+        message = "; ".join(dict.fromkeys(validation_message(e) for e in errs))
     pos = source.nearest(*path) if at_key else source.nearest(*path, value=True)
     return Problem(
         message,
@@ -138,13 +138,6 @@ def _problem(
         path=format_path(path),
         hint=hint,
     )
-
-
-def _words(error: Any) -> str:
-    """An error's message; a validator's own words without pydantic's "Value error, "."""
-    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
-        return str(error["ctx"]["error"])
-    return str(error["msg"])
 
 
 def _kind_of(value: Any) -> str:
