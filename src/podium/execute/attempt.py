@@ -383,7 +383,7 @@ class AttemptRunner:
         reopen = next((a for a in reversed(prior) if a.status in OPEN), None)
         # a resumed unit has the retries its earlier transient failures left (at least one:
         # a model with none left is out of its resumed chain)
-        used = sum(1 for a in prior if a.status == "failed" and a.error_code == Transient.code)
+        used = _retries_used(prior)
         tries = max(unit.retry.attempts - used, 1)
         for i in range(tries):
             resume_rec = reopen if i == 0 else None
@@ -776,5 +776,9 @@ def _given_up(records: Sequence[AttemptRecord], attempts: int) -> bool:
     failed = [a for a in records if a.status == "failed" and a.error_code not in _NO_TURN]
     if not failed:
         return False
-    transient = sum(1 for a in failed if a.error_code == Transient.code)
-    return failed[-1].error_code != Transient.code or transient >= attempts
+    return failed[-1].error_code != Transient.code or _retries_used(failed) >= attempts
+
+
+def _retries_used(records: Sequence[AttemptRecord]) -> int:
+    """How many of a model's tries earlier transient failures used."""
+    return sum(1 for a in records if a.status == "failed" and a.error_code == Transient.code)

@@ -143,12 +143,14 @@ def make_out_dir(out: Path) -> None:
         raise out_dir_error(out, exc) from None
 
 
-def out_dir_error(out: Path, exc: OSError) -> PodiumError:
-    """One line for an out dir that cannot be made or written."""
+def out_dir_error(out: Path, why: str | OSError) -> PodiumError:
+    """One line for an out dir that cannot be made or written, before or during a run."""
+    if isinstance(why, OSError):
+        why = why.strerror or str(why)
     return PodiumError(
-        f"cannot write the out dir {out}: {exc.strerror or exc}",
+        f"cannot write the out dir {out}: {why}",
         where="--out",
-        hint="choose another --out; the run's outputs are in the store (`podium show RUN`)",
+        hint="choose another --out, or fix the folder's permissions",
     )
 
 

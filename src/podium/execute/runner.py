@@ -32,7 +32,7 @@ from podium.errors import BudgetExceeded, PodiumError
 from podium.execute.attempt import Services
 from podium.execute.breaker import Breakers
 from podium.execute.budget import BudgetAccountant, Limit
-from podium.execute.commit import make_out_dir
+from podium.execute.commit import make_out_dir, out_dir_error
 from podium.execute.events import Listener, RunEvent, no_listener
 from podium.execute.executor import Executor, LocalExecutor
 from podium.execute.job import Loaded, RunJob, RunOutput
@@ -378,11 +378,7 @@ def writable(out: Path) -> None:
     existing = next(p for p in (out, *out.parents) if p.exists())
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         what = "a file" if not existing.is_dir() else "not writable"
-        raise PodiumError(
-            f"cannot write the out dir {out}: {existing} is {what}",
-            where="--out",
-            hint="choose another --out, or fix the folder's permissions",
-        )
+        raise out_dir_error(out, f"{existing} is {what}")
 
 
 def text_sha(loaded: Loaded) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from podium.store.artifacts import InMemoryArtifactStore
-from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore, probe_due
+from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore
 from podium.store.records import (
     AttemptRecord,
     BreakerState,
@@ -209,7 +209,8 @@ class InMemoryState(StateStore):
     """Circuit-breaker states in a dict."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # re-entrant: take_probe holds it around breaker() and put_breaker()
+        self._lock = threading.RLock()
         self._breakers: dict[str, BreakerState] = {}
 
     def breaker(self, key: str) -> BreakerState:
@@ -230,10 +231,4 @@ class InMemoryState(StateStore):
     def take_probe(self, key: str, now: float, lease_until: float) -> bool:
         """Take a due half-open probe (see :meth:`StateStore.take_probe`), under the lock."""
         with self._lock:
-            state = self._breakers.get(key) or BreakerState(key=key, state="closed")
-            if not probe_due(state, now):
-                return False
-            self._breakers[key] = dataclasses.replace(
-                state, state="half_open", opened_until=lease_until
-            )
-            return True
+            return super().take_probe(key, now, lease_until)

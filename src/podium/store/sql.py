@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from podium.settings import Settings
 from podium.store import schema as t
 from podium.store.artifacts import ArtifactIndex, FileArtifactStore
-from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore, probe_due
+from podium.store.base import ArtifactStore, CacheIndex, Journal, StateStore
 from podium.store.cache import summarise
 from podium.store.memory import check_run_fields, find_run_id
 from podium.store.open import Store
@@ -533,13 +533,7 @@ class SqlState(StateStore):
         """Take a due half-open probe (see :meth:`StateStore.take_probe`) inside the
         database's exclusive section: one process on this database gets it."""
         with self.db.exclusive():
-            state = self.breaker(key)
-            if not probe_due(state, now):
-                return False
-            self.put_breaker(
-                dataclasses.replace(state, state="half_open", opened_until=lease_until)
-            )
-            return True
+            return super().take_probe(key, now, lease_until)
 
     def put_breaker(self, state: BreakerState) -> None:
         """Persist a breaker's state."""
