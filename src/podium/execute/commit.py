@@ -12,7 +12,11 @@ per step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import os
 import shutil
+import stat
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -70,9 +74,9 @@ class Chores:
         self._running: list[asyncio.Future[None]] = []
         self._errors: list[BaseException] = []  # of batches done and let go, for drain()
 
-    def copy(self, pairs: list[tuple[Path, Path]]) -> None:
-        """Copy each ``(source, target)`` file."""
-        self.do(lambda: _copy_all(pairs))
+    def place(self, pairs: list[tuple[Path, Path]]) -> None:
+        """Put each ``(stored file, out-dir name)`` in place (see :func:`place_out`)."""
+        self.do(lambda: _place_all(pairs))
 
     def do(self, chore: Callable[[], None]) -> None:
         """Run ``chore`` on the pool with the others handed over in this loop iteration."""
@@ -116,19 +120,53 @@ def _run_all(batch: list[Callable[[], None]]) -> None:
         raise error
 
 
-def _copy_all(pairs: list[tuple[Path, Path]]) -> None:
+def _place_all(pairs: list[tuple[Path, Path]]) -> None:
     for src, dst in pairs:
         try:
             try:
-                shutil.copyfile(src, dst)
+                place_out(src, dst)
             except FileNotFoundError:
                 if not src.exists():
                     raise
                 # its folder is made by another chore, which may not have run yet
                 dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
+                place_out(src, dst)
         except OSError as exc:
             raise out_dir_error(dst.parent, exc) from None
+
+
+def place_out(src: Path, dst: Path) -> None:
+    """Give the stored file ``src`` the out-dir name ``dst``: a hard link where the filesystem
+    allows one, else a copy.
+
+    A link costs no second copy of a large video and no new file. The stored file is made
+    read-only first, so that editing the out-dir file in place (as a user, not root) cannot
+    change what the store holds; the store also checks an artifact's hash before reusing it.
+    A name already there (a resume writing into the same out dir) is replaced.
+    """
+    with contextlib.suppress(OSError):  # not ours to change: linked as it is
+        mode = src.stat().st_mode
+        if mode & _WRITABLE:
+            src.chmod(mode & ~_WRITABLE)
+    for _ in range(2):
+        try:
+            os.link(src, dst)
+            return
+        except FileExistsError:
+            if os.path.samefile(src, dst):
+                return
+            dst.unlink()
+        except OSError as exc:
+            if exc.errno not in _NOT_LINKABLE:
+                raise
+            break
+    dst.unlink(missing_ok=True)  # a copy never writes through an older link into the store
+    shutil.copyfile(src, dst)
+
+
+_WRITABLE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+# another filesystem, one without hard links, a file at its link limit, or one we may not link
+_NOT_LINKABLE = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
 
 
 def make_out_dir(out: Path) -> None:

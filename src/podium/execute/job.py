@@ -200,7 +200,7 @@ class RunJob:
             settling = self._settling.pop(step.id, None)
             if settling is not None:
                 self._durable[step.id] = asyncio.ensure_future(self._make_durable(*settling))
-                self._copy_out(step, self.finished[step.id])
+                self._place_out(step, self.finished[step.id])
 
     def _release(self, step_id: str, outcome: str) -> None:
         # from inside the step's own coroutine: each waiting dependent resumes in the loop's
@@ -291,7 +291,7 @@ class RunJob:
             return False
         result = StepOutputs(outputs, files)
         self.finished[step.id] = result
-        self._copy_out(step, result)
+        self._place_out(step, result)
         return True
 
     def _artifact(self, sha: str) -> Artifact:
@@ -615,8 +615,8 @@ class RunJob:
             )
         )
 
-    def _copy_out(self, step: Step, result: StepOutputs) -> None:
-        """Copy a step's files into the out dir, off the loop and off the critical path."""
+    def _place_out(self, step: Step, result: StepOutputs) -> None:
+        """Link (or copy) a step's files into the out dir, off the loop and the critical path."""
         from podium.execute.units import ordered_files
 
         pairs = []
@@ -624,4 +624,4 @@ class RunJob:
             target = self.out / name
             pairs.append((art.path, target))
             self.outputs.append(RunOutput(step.id, target, str(art.type), art.sha256))
-        self.s.chores.copy(pairs)
+        self.s.chores.place(pairs)
