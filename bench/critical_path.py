@@ -7,7 +7,7 @@ artifacts in a temporary PODIUM_HOME, cache off. The figure is the run's wall ti
 DAG's critical path (the slowest chain of latencies); goal ≤ 1.05. Best of 3 runs. The wall is
 the run's ``wall_s`` as journaled and reported (``podium run --json``, ``podium show``): from
 the call to ``run``, planning included, until every step's outputs are durable, its records
-committed and its out-dir copies made. Closing the run after that (its final record and
+committed and its out-dir links made. Closing the run after that (its final record and
 ``summary.json``) is printed beside it as ``close_ms``, the median over the 3 runs. Also taken
 with the store on ``/dev/shm``, where creating a file usually costs far less
 (``wall_over_critical_path_in_memory_fs``; see bench/overhead.py for why).

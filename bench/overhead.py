@@ -2,7 +2,7 @@
 
 Workload: 1,000 zero-latency `text` steps on the fake provider, in 10 runs of 100 independent
 steps (cache off, default retry policy, SQLite journal and file artifacts in a temporary
-PODIUM_HOME: every step planned, journaled, verified, stored and copied out). Baseline: the
+PODIUM_HOME: every step planned, journaled, verified, stored and linked out). Baseline: the
 same 100 provider calls per batch (submit + wait, writing the same outputs, into directories
 made before its clock starts) made with bare asyncio.gather in the same process. Podium's added
 time per step in a batch is (run wall - bare wall) / 100; `ms_per_step_p50` is the median over
@@ -11,11 +11,12 @@ the 10 batches (goal <= 1).
 Each side's clock starts after an ``os.sync()``. On the machine these figures come from, creating
 a file gets slower as unsynced creations pile up (22 µs, then 760 µs after 900 creations; a
 sync brings it back), so without it each side would pay for the files the other made before it,
-and a step's cost would depend on what ran a moment earlier. Podium writes one file per step
-more than the bare calls (its copy in the out dir), so the figure is also taken with the store
-and out dir on ``/dev/shm`` (``ms_per_step_p50_in_memory_fs``), where creating a file usually
-costs far less: what is left there is closer to the runner's own work (not all of it: when the
-VM is busy reclaiming memory, a file on ``/dev/shm`` has cost 0.29 ms to create as well).
+and a step's cost would depend on what ran a moment earlier. Podium creates no more files than
+the bare calls (it moves each output into the store and hard-links it into the out dir), but it
+fsyncs them and adds directory entries, so the figure is also taken with the store and out dir
+on ``/dev/shm`` (``ms_per_step_p50_in_memory_fs``), where file work usually costs far less: what
+is left there is closer to the runner's own work (not all of it: when the VM is busy reclaiming
+memory, a file on ``/dev/shm`` has cost 0.29 ms to create as well).
 
 Last line: {"bench": "overhead", "ms_per_step_p50": ..., ...}
 """
