@@ -46,6 +46,7 @@ def test_every_form_parses(text: str, expected: Ref) -> None:
     ("text", "reason"),
     [
         ("${steps.hero}", "needs `.output` or `.outputs`"),
+        ("${steps.}", "no step named"),
         ("${steps.hero.output[0]}", "only `outputs` takes an index"),
         ("${steps.hero.output.colour}", "unknown metadata field 'colour'"),
         ("${steps.hero.outputs.width}", "metadata needs one artifact"),

@@ -108,6 +108,8 @@ def parse_ref(text: str) -> Ref:
     if re.search(r"[+*/%]|\s-\s", body):
         raise BadRef(text, "references have no arithmetic", f"write one of {_FORMS}")
     if body.startswith("steps.") and body.count(".") == 1:
+        if body == "steps.":
+            raise BadRef(text, "no step named", "write ${steps.ID.output}, ID a step's id")
         raise BadRef(
             text, "a step reference needs `.output` or `.outputs`", f"write ${{{body}.output}}"
         )
