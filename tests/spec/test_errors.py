@@ -98,6 +98,21 @@ def test_unknown_task(spec_file: SpecFile) -> None:
     assert problem.hint and problem.hint.startswith("did you mean 'text-to-image'")
 
 
+def test_a_list_where_one_task_goes(spec_file: SpecFile) -> None:
+    path = spec_file(
+        """
+        name: p
+        steps:
+          - id: a
+            task: [text]
+            prompt: hi
+        """
+    )
+    problem = only(problems_of(path), "expected one task, got a list")
+    assert at(problem) == (4, 11, "steps[0].task")
+    assert problem.hint and problem.hint.startswith("write one of text, text-to-image")
+
+
 def test_unknown_policy_value(spec_file: SpecFile) -> None:
     path = spec_file("policy: cheapst\n" + TEXT_STEP.lstrip("\n"))
     problem = only(problems_of(path), "unknown value")

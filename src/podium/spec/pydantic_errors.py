@@ -114,6 +114,11 @@ def _problem(
         what = "task" if name == "task" else "value"
         message = f"unknown {what} {first['input']!r}"
         hint = hint_for(first["input"], choices)
+    elif any(k in _CHOICE_TYPES for k in kinds):
+        choices = _choices_at(path)
+        what = "task" if name == "task" else "value"
+        message = f"expected one {what}, got {_kind_of(first['input'])}"
+        hint = f"write one of {', '.join(choices)}" if choices else hint
     elif "string_pattern_mismatch" in kinds:
         message = f"{first['input']!r} is not a valid {name or 'value'}"
         hint = _PATTERN_HINTS.get(name, hint)
