@@ -113,6 +113,13 @@ def test_a_list_where_one_task_goes(spec_file: SpecFile) -> None:
     assert problem.hint and problem.hint.startswith("write one of text, text-to-image")
 
 
+def test_a_list_where_a_policy_name_or_weights_go(spec_file: SpecFile) -> None:
+    path = spec_file("policy: [cheapest]\n" + TEXT_STEP.lstrip("\n"))
+    problem = only(problems_of(path), "expected one value or a mapping, got a list")
+    assert at(problem) == (1, 9, "policy")
+    assert problem.hint and "cheapest" in problem.hint and "a mapping" in problem.hint
+
+
 def test_unknown_policy_value(spec_file: SpecFile) -> None:
     path = spec_file("policy: cheapst\n" + TEXT_STEP.lstrip("\n"))
     problem = only(problems_of(path), "unknown value")

@@ -43,7 +43,8 @@ _BOUNDS = {
     "less_than": ("<", "lt"),
 }
 _CHOICE_TYPES = ("literal_error", "enum")
-_BRANCH_NOISE = (*_CHOICE_TYPES, "dict_type", "model_type", "model_attributes_type")
+_MAPPING_TYPES = ("dict_type", "model_type", "model_attributes_type")
+_BRANCH_NOISE = (*_CHOICE_TYPES, *_MAPPING_TYPES)
 _PATTERN_HINTS = {
     "id": "use letters, digits, '_' and '-', starting with a letter or '_'",
     "name": "use letters, digits, '_', '.' and '-'",
@@ -117,8 +118,12 @@ def _problem(
     elif any(k in _CHOICE_TYPES for k in kinds):
         choices = _choices_at(path)
         what = "task" if name == "task" else "value"
-        message = f"expected one {what}, got {_kind_of(first['input'])}"
-        hint = f"write one of {', '.join(choices)}" if choices else hint
+        mapping = any(k in _MAPPING_TYPES for k in kinds)  # policy: a name or weights
+        words = f"one {what} or a mapping" if mapping else f"one {what}"
+        message = f"expected {words}, got {_kind_of(first['input'])}"
+        if choices:
+            hint = f"write one of {', '.join(choices)}"
+            hint += ", or a mapping (see `podium schema`)" if mapping else ""
     elif "string_pattern_mismatch" in kinds:
         message = f"{first['input']!r} is not a valid {name or 'value'}"
         hint = _PATTERN_HINTS.get(name, hint)
