@@ -119,8 +119,8 @@ def _problem(
         choices = _choices_at(path)
         what = "task" if name == "task" else "value"
         mapping = any(k in _MAPPING_TYPES for k in kinds)  # policy: a name or weights
-        words = f"one {what} or a mapping" if mapping else f"one {what}"
-        message = f"expected {words}, got {_kind_of(first['input'])}"
+        wanted = f"one {what} or a mapping" if mapping else f"one {what}"
+        message = f"expected {wanted}, got {_kind_of(first['input'])}"
         if choices:
             hint = f"write one of {', '.join(choices)}"
             hint += ", or a mapping (see `podium schema`)" if mapping else ""
