@@ -235,3 +235,10 @@ def validation_message(error: Mapping[str, Any]) -> str:
     if error.get("type") == "value_error" and "error" in error.get("ctx", {}):
         return str(error["ctx"]["error"])
     return str(error.get("msg", ""))
+
+
+def not_utf8(error: UnicodeDecodeError) -> tuple[str, int]:
+    """What to say of a file that is not UTF-8 (``"not UTF-8 text (byte 0xff)"``), and the
+    line the bad byte is on."""
+    data = bytes(error.object)
+    return f"not UTF-8 text (byte {data[error.start]:#04x})", data[: error.start].count(b"\n") + 1

@@ -21,7 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from podium.errors import PodiumError, validation_message
+from podium.errors import PodiumError, not_utf8, validation_message
 
 TOML_FILE = "podium.toml"
 
@@ -48,9 +48,9 @@ class _TomlFile(TomlConfigSettingsSource):
                 hint="fix the syntax (a setting is `name = value`, each name once)",
             ) from None
         except UnicodeDecodeError as exc:
-            line = exc.object[: exc.start].count(b"\n") + 1
+            message, line = not_utf8(exc)
             raise PodiumError(
-                f"not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+                message,
                 where=f"{TOML_FILE}:{line}",
                 hint="save the file as UTF-8",
             ) from None

@@ -17,7 +17,7 @@ from ruamel.yaml.error import YAMLError
 
 from podium.catalog import quickyaml
 from podium.catalog.card import ModelCard
-from podium.errors import PodiumError, Problem, SpecError
+from podium.errors import PodiumError, Problem, SpecError, not_utf8
 from podium.spec.vocabulary import Task
 
 SHIPPED = Path(__file__).parent / "cards"
@@ -85,9 +85,9 @@ def load_card_file(path: Path) -> list[ModelCard]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
+        message, line = not_utf8(exc)
         problem = Problem(
-            f"not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+            message,
             file=str(path),
             line=line,
             hint="save the card as UTF-8",

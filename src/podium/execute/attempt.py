@@ -142,7 +142,7 @@ class Services:
     run_id: str
     scratch: ScratchDirs
     listener: Listener
-    # housekeeping (work-dir cleanup, out-dir copies) gets its own threads so it never queues
+    # housekeeping (work-dir cleanup, out-dir links) gets its own threads so it never queues
     # ahead of the verify-and-store work on the critical path (the runner's, kept across runs)
     background: ThreadPoolExecutor
     prior: dict[str, list[AttemptRecord]] = field(default_factory=dict)

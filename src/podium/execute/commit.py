@@ -4,7 +4,7 @@ Steps that finish together (a wide level of the DAG, a hundred independent calls
 their records committed before they count. :class:`GroupCommit` holds each step's records and
 commits everything held once, at the end of the loop iteration they arrived in; every waiter
 returns only after that commit (or gets its error), so a step is still journaled before anything
-acts on it — it only shares the commit. :class:`Chores` runs housekeeping (out-dir copies,
+acts on it — it only shares the commit. :class:`Chores` runs housekeeping (out-dir links,
 scratch clean-up) on a background pool in batches, so a wave costs one thread hand-off, not one
 per step.
 """
@@ -62,7 +62,7 @@ class GroupCommit:
 
 
 class Chores:
-    """Housekeeping off the loop, in batches: file copies and scratch directories to remove.
+    """Housekeeping off the loop, in batches: out-dir links and scratch directories to remove.
 
     Args:
         pool: the threads to run on (not the ones verifying and storing outputs).

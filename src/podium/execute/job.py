@@ -196,7 +196,7 @@ class RunJob:
         finally:
             self._release(step.id, outcome)
             # what is not on the critical path queues behind the dependents just woken: the
-            # step's records (durable after its parents', see _make_durable), its out-dir copies
+            # step's records (durable after its parents', see _make_durable), its out-dir links
             settling = self._settling.pop(step.id, None)
             if settling is not None:
                 self._durable[step.id] = asyncio.ensure_future(self._make_durable(*settling))

@@ -135,7 +135,7 @@ class Runner:
         self.breakers = Breakers(state, settings)
         # attempts' scratch directories, reused across runs (see podium.execute.scratch)
         self.scratch = ScratchDirs(settings.home)
-        # housekeeping threads (out-dir copies, scratch clean-up), kept across runs: a pool made
+        # housekeeping threads (out-dir links, scratch clean-up), kept across runs: a pool made
         # per run started its first thread just as the first steps were about to start
         self.background = ThreadPoolExecutor(2, thread_name_prefix="podium-bg")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.spec.models import Pipeline, Step
-from podium.spec.references import Ref, find_refs, resolve, step_refs
+from podium.spec.references import Ref, find_refs, refers, resolve, step_refs
 from podium.spec.vocabulary import TASK_OUTPUTS, ArtifactType, Task
 
 #: Speaking rate used to estimate a voice's length from its text (about 150 words a minute).
@@ -152,7 +152,7 @@ class FactFinder:
         return ""
 
     def _input_value(self, value: Any) -> Any:
-        if isinstance(value, str) and "${" in value:
+        if refers(value):
             refs = find_refs(value)
             if refs and all(r.kind == "inputs" for r in refs):
                 return resolve(value, lambda r: self.inputs.get(r.name))

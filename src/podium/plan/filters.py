@@ -13,6 +13,7 @@ from collections.abc import Callable
 from podium.catalog.card import ModelCard
 from podium.plan.decision import Exclusion
 from podium.plan.facts import StepFacts
+from podium.spec.references import refers
 
 
 def is_studio(card: ModelCard) -> bool:
@@ -213,7 +214,7 @@ def params_exclusion(card: ModelCard, facts: StepFacts) -> Exclusion | None:
     minimum 8, a choice it does not offer). Values that refer to something are not known yet."""
     for name, value in facts.step.params.items():
         spec = card.params.get(name)
-        if spec is None or (isinstance(value, str) and "${" in value):
+        if spec is None or refers(value):
             continue
         why = spec.refuses(value)
         if why:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from podium.spec.references import NAME
 from podium.spec.vocabulary import Task
 
 InputType = Literal[
@@ -159,7 +160,7 @@ class Pipeline(_Strict):
             return value
         out: dict[str, Any] = {}
         for key, decl in value.items():
-            if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
+            if not isinstance(key, str) or not re.fullmatch(NAME, key):
                 raise ValueError(
                     f"input name {key!r} cannot be referenced as ${{inputs.NAME}}: use letters, "
                     "digits, _ and -, starting with a letter or _"

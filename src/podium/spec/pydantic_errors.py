@@ -110,20 +110,19 @@ def _problem(
         message = f"missing required field {name!r}"
         hint = f"add `{name}:`"
         at_key = True
-    elif any(k in _CHOICE_TYPES for k in kinds) and isinstance(first["input"], str):
-        choices = _choices_at(path)
-        what = "task" if name == "task" else "value"
-        message = f"unknown {what} {first['input']!r}"
-        hint = hint_for(first["input"], choices)
     elif any(k in _CHOICE_TYPES for k in kinds):
         choices = _choices_at(path)
         what = "task" if name == "task" else "value"
-        mapping = any(k in _MAPPING_TYPES for k in kinds)  # policy: a name or weights
-        wanted = f"one {what} or a mapping" if mapping else f"one {what}"
-        message = f"expected {wanted}, got {_kind_of(first['input'])}"
-        if choices:
-            hint = f"write one of {', '.join(choices)}"
-            hint += ", or a mapping (see `podium schema`)" if mapping else ""
+        if isinstance(first["input"], str):
+            message = f"unknown {what} {first['input']!r}"
+            hint = hint_for(first["input"], choices)
+        else:  # a list or mapping where one name goes
+            mapping = any(k in _MAPPING_TYPES for k in kinds)  # policy: a name or weights
+            wanted = f"one {what} or a mapping" if mapping else f"one {what}"
+            message = f"expected {wanted}, got {_kind_of(first['input'])}"
+            if choices:
+                hint = f"write one of {', '.join(choices)}"
+                hint += ", or a mapping (see `podium schema`)" if mapping else ""
     elif "string_pattern_mismatch" in kinds:
         message = f"{first['input']!r} is not a valid {name or 'value'}"
         hint = _PATTERN_HINTS.get(name, hint)

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 META_FIELDS = ("duration_s", "width", "height", "fps", "sample_rate")
 
 _REF = re.compile(r"\$\{([^{}]*)\}")
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
-_INPUT = re.compile(rf"^inputs\.({_NAME})$")
-_STEP = re.compile(rf"^steps\.({_NAME})\.(output|outputs)(?:\[(\d+)\])?(?:\.([A-Za-z_0-9]+))?$")
+NAME = r"[A-Za-z_][A-Za-z0-9_-]*"  # what ${inputs.NAME} and ${steps.NAME...} can name
+_INPUT = re.compile(rf"^inputs\.({NAME})$")
+_STEP = re.compile(rf"^steps\.({NAME})\.(output|outputs)(?:\[(\d+)\])?(?:\.([A-Za-z_0-9]+))?$")
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,11 @@ def find_refs(value: Any) -> list[Ref]:
         value: a string, list, dict or scalar.
     """
     return scan(value)[0]
+
+
+def refers(value: Any) -> bool:
+    """Whether ``value`` is text holding a ``${...}`` reference (its value is known only later)."""
+    return isinstance(value, str) and "${" in value
 
 
 def _ref_texts(value: Any) -> list[str]:

@@ -13,7 +13,7 @@ from podium.errors import Problem
 from podium.spec.fanout import variant_total, vary_targets
 from podium.spec.loader import LoadedSpec
 from podium.spec.models import Pipeline, Step
-from podium.spec.references import Ref, find_cycle, parse_ref, scan
+from podium.spec.references import Ref, find_cycle, parse_ref, refers, scan
 from podium.spec.reftypes import RefType, ref_type, slot_accepts
 from podium.spec.source import FieldPath
 from podium.spec.suggest import hint_for
@@ -186,7 +186,7 @@ def _slots(loaded: LoadedSpec, index: int, step: Step) -> list[Problem]:
             )
             continue
         for item in values:
-            if item is not None and not (isinstance(item, str) and "${" in item):
+            if item is not None and not refers(item):
                 # a file is handed to a step through a typed input, checked and stored once
                 kind_name = slot.types[0]
                 article = "an" if kind_name[0] in "aeiou" else "a"
